@@ -1,0 +1,198 @@
+//! The records Keygate manages. The store persists them; the protocol layers read them.
+
+use crate::ids::{AccountName, ClientId, UserId};
+use crate::password::PasswordDigest;
+use crate::scope::ScopeSet;
+use crate::InvalidInput;
+
+/// A string-backed enum with one spelling shared by the database, the APIs and the CLI.
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident, $field:literal { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(v: &str) -> Result<Self, InvalidInput> {
+                match v {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(InvalidInput::new($field, format!(
+                        "must be one of: {}", [$($text),+].join(", ")))),
+                }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl std::str::FromStr for $name {
+            type Err = InvalidInput;
+            fn from_str(v: &str) -> Result<Self, InvalidInput> { $name::parse(v) }
+        }
+    };
+}
+
+text_enum!(AccountStatus, "status" { Active = "active", Suspended = "suspended" });
+text_enum!(UserStatus, "status" { Active = "active", Suspended = "suspended" });
+text_enum!(
+    /// `revoked` is final; `suspended` can be lifted.
+    AppStatus, "status" { Active = "active", Suspended = "suspended", Revoked = "revoked" }
+);
+text_enum!(Role, "role" { Admin = "admin", Member = "member" });
+text_enum!(ClientType, "client_type" { Confidential = "confidential", Public = "public" });
+text_enum!(SigningAlgorithm, "algorithm" { ES256 = "ES256", EdDSA = "EdDSA", RS256 = "RS256" });
+text_enum!(
+    /// A signing key's life: published as `next`, signing as `current`, then published as `retired`
+    /// until every token it signed has expired.
+    KeyState, "state" { Next = "next", Current = "current", Retired = "retired" }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub name: AccountName,
+    pub display_name: String,
+    pub status: AccountStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub account: AccountName,
+    /// As entered; uniqueness is on the lowercase form.
+    pub email: String,
+    pub password: PasswordDigest,
+    pub role: Role,
+    pub status: UserStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The keyed hash of a secret and the last four characters listings may show.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSecret {
+    pub hash: Vec<u8>,
+    pub last4: String,
+    /// For a previous secret kept valid during rotation: when it stops working.
+    pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "StoredSecret(…{}, expires_at: {:?})",
+            self.last4, self.expires_at
+        )
+    }
+}
+
+/// A developer app: an OAuth client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub client_id: ClientId,
+    pub name: String,
+    pub client_type: ClientType,
+    /// Required for client_credentials: the account such tokens act for.
+    pub owner_account: Option<AccountName>,
+    pub redirect_uris: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub allowed_scopes: ScopeSet,
+    pub access_token_ttl: Option<i64>,
+    pub refresh_token_ttl: Option<i64>,
+    pub status: AppStatus,
+    pub secret: Option<StoredSecret>,
+    pub previous_secret: Option<StoredSecret>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A credential for the admin API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminToken {
+    pub id: String,
+    pub name: String,
+    pub secret: StoredSecret,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A JWT signing key. The private key is PKCS#8 DER sealed with the master key; it is wiped once
+/// the key is retired (only the public half is needed from then on).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    pub state: KeyState,
+    /// The public JWK as JSON.
+    pub public_jwk: String,
+    pub sealed_private_key: Option<Vec<u8>>,
+    pub created_at: i64,
+    pub activated_at: Option<i64>,
+    pub retired_at: Option<i64>,
+    /// For retired keys: when the JWKS may drop it.
+    pub publish_until: Option<i64>,
+}
+
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRecord")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("state", &self.state)
+            .field("created_at", &self.created_at)
+            .field("activated_at", &self.activated_at)
+            .field("retired_at", &self.retired_at)
+            .field("publish_until", &self.publish_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An issued authorization code, stored by its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    pub code_hash: Vec<u8>,
+    pub client_id: ClientId,
+    pub account: AccountName,
+    pub user_id: UserId,
+    pub redirect_uri: String,
+    /// Whether the authorization request named the redirect URI (then the token request must repeat it).
+    pub redirect_uri_explicit: bool,
+    pub scope: ScopeSet,
+    pub code_challenge: Option<String>,
+    /// The grant the exchange will create; known up front so a replayed code can revoke it.
+    pub grant_id: String,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+}
+
+/// An authorization grant: what a user allowed an app. Refresh tokens and access tokens belong to it;
+/// revoking it revokes them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub id: String,
+    pub client_id: ClientId,
+    pub account: AccountName,
+    pub user_id: UserId,
+    pub scope: ScopeSet,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoked_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub token_hash: Vec<u8>,
+    pub grant_id: String,
+    pub scope: ScopeSet,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// Set when it was exchanged for a successor; presenting it again after the grace window is reuse.
+    pub rotated_at: Option<i64>,
+}

@@ -1,0 +1,216 @@
+//! The scope registry: the one place that knows which scopes exist.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::InvalidInput;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "contacts.read")]
+    ContactsRead,
+    #[serde(rename = "contacts.write")]
+    ContactsWrite,
+    #[serde(rename = "hooks")]
+    Hooks,
+    #[serde(rename = "impersonate")]
+    Impersonate,
+    /// Everything; what Infusionsoft-era clients ask for.
+    #[serde(rename = "full")]
+    Full,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 5] = [
+        Scope::ContactsRead,
+        Scope::ContactsWrite,
+        Scope::Hooks,
+        Scope::Impersonate,
+        Scope::Full,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::ContactsRead => "contacts.read",
+            Scope::ContactsWrite => "contacts.write",
+            Scope::Hooks => "hooks",
+            Scope::Impersonate => "impersonate",
+            Scope::Full => "full",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Scope::ContactsRead => "Read contacts and their email status",
+            Scope::ContactsWrite => "Create, change and delete contacts and opt emails in or out",
+            Scope::Hooks => "Manage REST Hook subscriptions",
+            Scope::Impersonate => "Act as another user of the same account",
+            Scope::Full => "Full access to everything the account can do",
+        }
+    }
+
+    pub fn parse(v: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == v)
+    }
+
+    /// Scopes a member (non-admin) user can never hold, whatever an app asks for.
+    pub fn requires_admin(self) -> bool {
+        matches!(self, Scope::Impersonate)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of scopes, written on the wire as a space-separated list (RFC 6749 §3.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ScopeSet(BTreeSet<Scope>);
+
+impl ScopeSet {
+    pub fn all() -> Self {
+        Self(Scope::ALL.into_iter().collect())
+    }
+
+    /// Parses a space-separated list; unknown scopes are an error naming them.
+    pub fn parse(v: &str) -> Result<Self, InvalidInput> {
+        let mut set = BTreeSet::new();
+        let mut unknown = Vec::new();
+        for part in v.split(' ').filter(|p| !p.is_empty()) {
+            match Scope::parse(part) {
+                Some(s) => {
+                    set.insert(s);
+                }
+                None => unknown.push(part),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(Self(set))
+        } else {
+            Err(InvalidInput::new(
+                "scope",
+                format!("unknown scope: {}", unknown.join(", ")),
+            ))
+        }
+    }
+
+    pub fn from_scopes(scopes: impl IntoIterator<Item = Scope>) -> Self {
+        Self(scopes.into_iter().collect())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn contains(&self, s: Scope) -> bool {
+        self.0.contains(&s)
+    }
+
+    /// Whether a holder of this set may do what `required` guards (`full` implies every scope).
+    pub fn permits(&self, required: Scope) -> bool {
+        self.0.contains(&required) || self.0.contains(&Scope::Full)
+    }
+
+    /// Whether every scope of `other` is permitted by this set.
+    pub fn covers(&self, other: &ScopeSet) -> bool {
+        other.iter().all(|s| self.permits(s))
+    }
+
+    /// The scopes of `self` that `allowed` permits.
+    pub fn restricted_to(&self, allowed: &ScopeSet) -> ScopeSet {
+        Self(self.0.iter().copied().filter(|s| allowed.permits(*s)).collect())
+    }
+
+    /// The scope a client asked for (`None` or empty: all of `ceiling`), refused if it names unknown
+    /// scopes or reaches beyond `ceiling` (RFC 6749 §3.3, `invalid_scope`).
+    pub fn resolve_request(requested: Option<&str>, ceiling: &ScopeSet) -> Result<ScopeSet, InvalidInput> {
+        let asked = ScopeSet::parse(requested.unwrap_or_default())?;
+        if asked.is_empty() {
+            return Ok(ceiling.clone());
+        }
+        if !ceiling.covers(&asked) {
+            return Err(InvalidInput::new("scope", format!("may only include: {ceiling}")));
+        }
+        Ok(asked)
+    }
+
+    pub fn without(&self, pred: impl Fn(Scope) -> bool) -> ScopeSet {
+        Self(self.0.iter().copied().filter(|s| !pred(*s)).collect())
+    }
+}
+
+impl fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for s in &self.0 {
+            if !first {
+                f.write_str(" ")?;
+            }
+            f.write_str(s.as_str())?;
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for ScopeSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ScopeSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ScopeSet::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_print() {
+        let s = ScopeSet::parse("contacts.write  contacts.read").unwrap();
+        assert_eq!(s.to_string(), "contacts.read contacts.write");
+        let err = ScopeSet::parse("contacts.read admin root").unwrap_err();
+        assert!(err.message.contains("admin, root"));
+        assert!(ScopeSet::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn full_permits_everything() {
+        let full = ScopeSet::parse("full").unwrap();
+        assert!(full.permits(Scope::Hooks));
+        assert!(full.covers(&ScopeSet::all()));
+        let read = ScopeSet::parse("contacts.read").unwrap();
+        assert!(!read.permits(Scope::ContactsWrite));
+        let wanted = ScopeSet::parse("contacts.read contacts.write").unwrap();
+        assert_eq!(wanted.restricted_to(&read).to_string(), "contacts.read");
+        assert_eq!(wanted.restricted_to(&full), wanted);
+    }
+
+    #[test]
+    fn resolve_request_within_ceiling() {
+        let ceiling = ScopeSet::parse("contacts.read hooks").unwrap();
+        assert_eq!(ScopeSet::resolve_request(None, &ceiling).unwrap(), ceiling);
+        assert_eq!(ScopeSet::resolve_request(Some(" "), &ceiling).unwrap(), ceiling);
+        assert_eq!(
+            ScopeSet::resolve_request(Some("hooks"), &ceiling)
+                .unwrap()
+                .to_string(),
+            "hooks"
+        );
+        assert!(ScopeSet::resolve_request(Some("contacts.write"), &ceiling).is_err());
+        assert!(ScopeSet::resolve_request(Some("bogus"), &ceiling).is_err());
+    }
+}

@@ -1,0 +1,418 @@
+//! `keygate admin …`: management straight on the store, so it works on a running server's database
+//! (SQLite included) and its changes take effect there at once.
+
+use std::io::BufRead;
+
+use clap::{Args, Subcommand};
+use keygate_core::model::{AccountStatus, AppStatus, ClientType, Role, UserStatus};
+use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
+use keygate_lib::{Keygate, ManageError};
+
+use crate::output::Output;
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Print machine-readable JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Accounts (tenants)
+    #[command(subcommand)]
+    Accounts(AccountCmd),
+    /// Users of an account
+    #[command(subcommand)]
+    Users(UserCmd),
+    /// Developer apps (OAuth clients)
+    #[command(subcommand)]
+    Apps(AppCmd),
+    /// Admin API tokens
+    #[command(subcommand)]
+    Tokens(TokenCmd),
+    /// JWT signing keys
+    #[command(subcommand)]
+    Keys(KeyCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCmd {
+    /// Create an account named like ab123
+    Create {
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    List,
+    Show {
+        name: String,
+    },
+    /// Change the display name
+    Rename {
+        name: String,
+        display_name: String,
+    },
+    /// Stop every credential of the account at once
+    Suspend {
+        name: String,
+    },
+    Activate {
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a user; the password is read from stdin with --password-stdin, or generated and shown once
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "member")]
+        role: Role,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    Show {
+        id: String,
+    },
+    SetRole {
+        id: String,
+        role: Role,
+    },
+    /// Read a new password from stdin
+    SetPassword {
+        id: String,
+    },
+    Suspend {
+        id: String,
+    },
+    Activate {
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AppFields {
+    /// Redirect URI (repeatable); matched exactly
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
+    /// Allowed web origin (repeatable), like https://app.example.com
+    #[arg(long = "origin", value_name = "ORIGIN")]
+    origins: Vec<String>,
+    /// Space-separated scopes the app may request
+    #[arg(long)]
+    scopes: Option<String>,
+    /// Access-token lifetime in seconds
+    #[arg(long)]
+    access_ttl: Option<i64>,
+    /// Refresh-token lifetime in seconds
+    #[arg(long)]
+    refresh_ttl: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCmd {
+    /// Register an app; a confidential app's secret is shown once
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "type", default_value = "confidential")]
+        client_type: ClientType,
+        /// Owning account (needed for client_credentials)
+        #[arg(long)]
+        owner: Option<String>,
+        #[command(flatten)]
+        fields: AppFields,
+    },
+    List {
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    Show {
+        client_id: String,
+    },
+    /// Change settings; lists given replace the stored ones
+    Update {
+        client_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: AppFields,
+    },
+    Suspend {
+        client_id: String,
+    },
+    Activate {
+        client_id: String,
+    },
+    /// Revoke for good: the app's tokens stop working at once
+    Revoke {
+        client_id: String,
+    },
+    /// Issue a new secret (shown once); the old one works for --grace seconds
+    RotateSecret {
+        client_id: String,
+        #[arg(long)]
+        grace: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Create an admin API token (shown once)
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    List,
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    List,
+    /// Promote the published next key to signing and publish a new next key
+    Rotate,
+}
+
+const ACCOUNT_COLUMNS: &[&str] = &["name", "display_name", "status"];
+const USER_COLUMNS: &[&str] = &["id", "email", "role", "status"];
+const APP_COLUMNS: &[&str] = &[
+    "client_id",
+    "name",
+    "client_type",
+    "owner_account",
+    "status",
+    "secret_last4",
+];
+const TOKEN_COLUMNS: &[&str] = &["id", "name", "last4", "revoked_at"];
+const KEY_COLUMNS: &[&str] = &["kid", "algorithm", "state", "created_at", "publish_until"];
+
+fn read_password() -> Result<String, ManageError> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        ManageError::Invalid(keygate_core::InvalidInput::new(
+            "password",
+            format!("cannot read stdin: {e}"),
+        ))
+    })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+pub async fn run(kg: &Keygate, args: AdminArgs) -> Result<(), ManageError> {
+    let out = Output { json: args.json };
+    match args.command {
+        AdminCommand::Accounts(cmd) => accounts(kg, out, cmd).await,
+        AdminCommand::Users(cmd) => users(kg, out, cmd).await,
+        AdminCommand::Apps(cmd) => apps(kg, out, cmd).await,
+        AdminCommand::Tokens(cmd) => tokens(kg, out, cmd).await,
+        AdminCommand::Keys(cmd) => keys(kg, out, cmd).await,
+    }
+}
+
+async fn accounts(kg: &Keygate, out: Output, cmd: AccountCmd) -> Result<(), ManageError> {
+    let status = |s| UpdateAccount {
+        status: Some(s),
+        ..Default::default()
+    };
+    match cmd {
+        AccountCmd::Create { name, display_name } => {
+            out.record(&kg.create_account(CreateAccount { name, display_name }).await?)
+        }
+        AccountCmd::List => out.table(&kg.list_accounts().await?, ACCOUNT_COLUMNS),
+        AccountCmd::Show { name } => out.record(&kg.get_account(&name).await?),
+        AccountCmd::Rename { name, display_name } => out.record(
+            &kg.update_account(
+                &name,
+                UpdateAccount {
+                    display_name: Some(display_name),
+                    ..Default::default()
+                },
+            )
+            .await?,
+        ),
+        AccountCmd::Suspend { name } => {
+            out.record(&kg.update_account(&name, status(AccountStatus::Suspended)).await?)
+        }
+        AccountCmd::Activate { name } => {
+            out.record(&kg.update_account(&name, status(AccountStatus::Active)).await?)
+        }
+    }
+    Ok(())
+}
+
+async fn users(kg: &Keygate, out: Output, cmd: UserCmd) -> Result<(), ManageError> {
+    let status = |s| UpdateUser {
+        status: Some(s),
+        ..Default::default()
+    };
+    match cmd {
+        UserCmd::Create {
+            account,
+            email,
+            role,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                (read_password()?, false)
+            } else {
+                (
+                    keygate_core::crypto::random_string(
+                        b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789",
+                        16,
+                    ),
+                    true,
+                )
+            };
+            let user = kg
+                .create_user(
+                    &account,
+                    CreateUser {
+                        email,
+                        password: password.clone(),
+                        role,
+                    },
+                )
+                .await?;
+            if generated {
+                let mut v = serde_json::to_value(&user).unwrap_or_default();
+                v["password"] = serde_json::Value::String(password);
+                out.record(&v);
+                out.secret_notice("generated password");
+            } else {
+                out.record(&user);
+            }
+        }
+        UserCmd::List { account } => out.table(&kg.list_users(&account).await?, USER_COLUMNS),
+        UserCmd::Show { id } => out.record(&kg.get_user(&id).await?),
+        UserCmd::SetRole { id, role } => out.record(
+            &kg.update_user(
+                &id,
+                UpdateUser {
+                    role: Some(role),
+                    ..Default::default()
+                },
+            )
+            .await?,
+        ),
+        UserCmd::SetPassword { id } => {
+            let password = read_password()?;
+            out.record(
+                &kg.update_user(
+                    &id,
+                    UpdateUser {
+                        password: Some(password),
+                        ..Default::default()
+                    },
+                )
+                .await?,
+            )
+        }
+        UserCmd::Suspend { id } => out.record(&kg.update_user(&id, status(UserStatus::Suspended)).await?),
+        UserCmd::Activate { id } => out.record(&kg.update_user(&id, status(UserStatus::Active)).await?),
+    }
+    Ok(())
+}
+
+fn non_empty(v: Vec<String>) -> Option<Vec<String>> {
+    (!v.is_empty()).then_some(v)
+}
+
+async fn apps(kg: &Keygate, out: Output, cmd: AppCmd) -> Result<(), ManageError> {
+    let status = |s| UpdateApp {
+        status: Some(s),
+        ..Default::default()
+    };
+    match cmd {
+        AppCmd::Create {
+            name,
+            client_type,
+            owner,
+            fields,
+        } => {
+            let created = kg
+                .create_app(CreateApp {
+                    name,
+                    client_type,
+                    owner_account: owner,
+                    redirect_uris: fields.redirect_uris,
+                    allowed_origins: fields.origins,
+                    allowed_scopes: fields.scopes,
+                    access_token_ttl: fields.access_ttl,
+                    refresh_token_ttl: fields.refresh_ttl,
+                })
+                .await?;
+            let has_secret = created.client_secret.is_some();
+            out.record(&created);
+            if has_secret {
+                out.secret_notice("client_secret");
+            }
+        }
+        AppCmd::List { owner } => out.table(&kg.list_apps(owner.as_deref()).await?, APP_COLUMNS),
+        AppCmd::Show { client_id } => out.record(&kg.get_app(&client_id).await?),
+        AppCmd::Update {
+            client_id,
+            name,
+            fields,
+        } => {
+            let req = UpdateApp {
+                name,
+                redirect_uris: non_empty(fields.redirect_uris),
+                allowed_origins: non_empty(fields.origins),
+                allowed_scopes: fields.scopes,
+                access_token_ttl: fields.access_ttl.map(Some),
+                refresh_token_ttl: fields.refresh_ttl.map(Some),
+                status: None,
+            };
+            out.record(&kg.update_app(&client_id, req).await?)
+        }
+        AppCmd::Suspend { client_id } => {
+            out.record(&kg.update_app(&client_id, status(AppStatus::Suspended)).await?)
+        }
+        AppCmd::Activate { client_id } => {
+            out.record(&kg.update_app(&client_id, status(AppStatus::Active)).await?)
+        }
+        AppCmd::Revoke { client_id } => {
+            out.record(&kg.update_app(&client_id, status(AppStatus::Revoked)).await?)
+        }
+        AppCmd::RotateSecret { client_id, grace } => {
+            out.record(&kg.rotate_app_secret(&client_id, grace).await?);
+            out.secret_notice("client_secret");
+        }
+    }
+    Ok(())
+}
+
+async fn tokens(kg: &Keygate, out: Output, cmd: TokenCmd) -> Result<(), ManageError> {
+    match cmd {
+        TokenCmd::Create { name } => {
+            out.record(&kg.create_admin_token(&name).await?);
+            out.secret_notice("admin token secret");
+        }
+        TokenCmd::List => out.table(&kg.list_admin_tokens().await?, TOKEN_COLUMNS),
+        TokenCmd::Revoke { id } => {
+            kg.revoke_admin_token(&id).await?;
+            out.done(&format!("revoked admin token {id}"));
+        }
+    }
+    Ok(())
+}
+
+async fn keys(kg: &Keygate, out: Output, cmd: KeyCmd) -> Result<(), ManageError> {
+    match cmd {
+        KeyCmd::List => out.table(&kg.list_signing_keys().await?, KEY_COLUMNS),
+        KeyCmd::Rotate => out.table(&kg.rotate_signing_keys().await?, KEY_COLUMNS),
+    }
+    Ok(())
+}

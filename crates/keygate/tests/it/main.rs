@@ -1,0 +1,15 @@
+//! Keygate's integration tests: each starts a real server on a random loopback port over a fresh
+//! database (SQLite, and PostgreSQL when `KEYGATE_TEST_POSTGRES_URL` is set) and talks HTTP to it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod admin_api;
+mod authorization_code;
+mod bad_input;
+mod cli;
+mod client_credentials;
+mod discovery;
+mod jwt;
+mod keys;
+mod refresh;
+mod revocation;
+mod suspension;

@@ -1,0 +1,145 @@
+//! Revocation (RFC 7009) and introspection (RFC 7662).
+
+use keygate_testkit::{query_param, store_test, TestApp, TestServer, TestUser};
+use serde_json::Value;
+
+use crate::authorization_code::fixture;
+
+async fn user_tokens(srv: &TestServer, app: &TestApp, user: &TestUser) -> Value {
+    let back = srv
+        .authorize(
+            &[("response_type", "code"), ("client_id", &app.client_id)],
+            user,
+            true,
+        )
+        .await;
+    let code = query_param(&back, "code").unwrap();
+    srv.oauth_post(
+        "/oauth/token",
+        app,
+        &[("grant_type", "authorization_code"), ("code", &code)],
+    )
+    .await
+    .1
+}
+
+async fn introspect(srv: &TestServer, app: &TestApp, token: &str) -> Value {
+    let (status, body) = srv
+        .oauth_post("/oauth/introspect", app, &[("token", token)])
+        .await;
+    assert_eq!(status, 200);
+    body
+}
+
+store_test!(revoking_an_access_token_takes_effect_at_once, |srv| async move {
+    let (_, app) = srv.owned_app().await;
+    let token = srv.client_token(&app, None).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let live = introspect(&srv, &app, &token).await;
+    assert_eq!(live["active"], true);
+    assert_eq!(live["client_id"], app.client_id.as_str());
+    assert_eq!(live["token_type"], "Bearer");
+    let (status, _) = srv
+        .oauth_post(
+            "/oauth/revoke",
+            &app,
+            &[("token", &token), ("token_type_hint", "access_token")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        introspect(&srv, &app, &token).await,
+        serde_json::json!({"active": false})
+    );
+    assert_eq!(srv.me(&token).await.0, 401);
+});
+
+store_test!(revoking_a_refresh_token_ends_its_grant, |srv| async move {
+    let (user, app) = fixture(&srv, "member", "contacts.read").await;
+    let tokens = user_tokens(&srv, &app, &user).await;
+    let (access, refresh) = (
+        tokens["access_token"].as_str().unwrap(),
+        tokens["refresh_token"].as_str().unwrap(),
+    );
+    let rt = introspect(&srv, &app, refresh).await;
+    assert_eq!(rt["active"], true);
+    assert_eq!(rt["token_type"], "refresh_token");
+    assert_eq!(rt["sub"], user.id.as_str());
+    assert_eq!(
+        srv.oauth_post("/oauth/revoke", &app, &[("token", refresh)])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(introspect(&srv, &app, refresh).await["active"], false);
+    assert_eq!(
+        srv.me(access).await.0,
+        401,
+        "access tokens of the grant die with it"
+    );
+    let (status, body) = srv
+        .oauth_post(
+            "/oauth/token",
+            &app,
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+});
+
+store_test!(clients_cannot_touch_each_others_tokens, |srv| async move {
+    let (_, app) = srv.owned_app().await;
+    let (_, other) = srv.owned_app().await;
+    let token = srv.client_token(&app, None).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        introspect(&srv, &other, &token).await,
+        serde_json::json!({"active": false})
+    );
+    assert_eq!(
+        srv.oauth_post("/oauth/revoke", &other, &[("token", &token)])
+            .await
+            .0,
+        200,
+        "same answer as for any token"
+    );
+    assert_eq!(srv.me(&token).await.0, 200, "but nothing was revoked");
+    assert_eq!(
+        srv.oauth_post("/oauth/revoke", &app, &[("token", "garbage")])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(introspect(&srv, &app, "garbage").await["active"], false);
+});
+
+store_test!(
+    revocation_and_introspection_need_client_authentication,
+    |srv| async move {
+        for path in ["/oauth/revoke", "/oauth/introspect"] {
+            let res = srv
+                .http
+                .post(srv.at(path))
+                .form(&[("token", "x")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401, "{path}");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["error"], "invalid_client");
+        }
+        let (_, app) = srv.owned_app().await;
+        let (status, body) = srv.oauth_post("/oauth/introspect", &app, &[]).await;
+        assert_eq!(
+            (status.as_u16(), body["error"].as_str()),
+            (400, Some("invalid_request"))
+        );
+    }
+);

@@ -1,0 +1,102 @@
+//! Keygate's service layer: everything the server and the CLI do, without HTTP.
+//!
+//! [`Keygate`] is cheap to clone and is the one handle the protocol layers use: it owns the store, the
+//! keyed hash for secrets, the signing keyring and the token policy.
+
+use std::sync::Arc;
+
+use keygate_core::crypto::{KeyPurpose, MasterKey, Sealer};
+use keygate_core::secret::Pepper;
+use keygate_store::Store;
+
+pub mod error;
+pub mod manage;
+pub mod oauth;
+pub mod settings;
+pub mod signing;
+pub mod tokens;
+pub mod views;
+
+pub use error::{ManageError, OAuthError, OAuthErrorCode};
+pub use settings::TokenSettings;
+use signing::{KeyError, Keyring};
+
+#[derive(Clone)]
+pub struct Keygate {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    settings: TokenSettings,
+    pepper: Pepper,
+    tickets: aws_lc_rs::hmac::Key,
+    keyring: Keyring,
+}
+
+impl Keygate {
+    /// Opens the service over a migrated store, creating the first signing keys if there are none.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        master: &MasterKey,
+        settings: TokenSettings,
+    ) -> Result<Self, KeyError> {
+        let retire_publish_for = settings.max_access_token_ttl + settings.leeway + MAINTENANCE_INTERVAL_SECS;
+        let keyring = Keyring::open(
+            store.clone(),
+            Sealer::new(master.derive(KeyPurpose::SigningKeyEncryption)),
+            settings.algorithm,
+            retire_publish_for,
+        )
+        .await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pepper: Pepper::new(master.derive(KeyPurpose::SecretPepper)),
+                tickets: aws_lc_rs::hmac::Key::new(
+                    aws_lc_rs::hmac::HMAC_SHA256,
+                    &master.derive(KeyPurpose::FormTickets),
+                ),
+                store,
+                settings,
+                keyring,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+    pub fn settings(&self) -> &TokenSettings {
+        &self.inner.settings
+    }
+    pub fn pepper(&self) -> &Pepper {
+        &self.inner.pepper
+    }
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+    pub(crate) fn ticket_key(&self) -> &aws_lc_rs::hmac::Key {
+        &self.inner.tickets
+    }
+
+    /// Periodic upkeep: pick up key changes made elsewhere, rotate keys when due, purge dead rows.
+    pub async fn maintain(&self) {
+        if let Err(e) = self.keyring().reload().await {
+            tracing::warn!(error = %e, "reloading signing keys failed");
+        }
+        if let Err(e) = self
+            .keyring()
+            .rotate_if_due(self.settings().key_rotation_interval)
+            .await
+        {
+            tracing::error!(error = %e, "scheduled signing key rotation failed");
+        }
+        match self.store().purge_expired(keygate_core::time::now()).await {
+            Ok(report) => tracing::debug!(?report, "purged expired rows"),
+            Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+        }
+    }
+}
+
+/// How often [`Keygate::maintain`] runs on a server.
+pub const MAINTENANCE_INTERVAL_SECS: i64 = 60;

@@ -1,0 +1,22 @@
+//! The OAuth 2 protocol: authorization requests, client authentication, grants, revocation,
+//! introspection and server metadata. HTTP-free; the server maps these to endpoints.
+
+pub mod authorize;
+pub mod client_auth;
+pub mod grants;
+pub mod introspect;
+pub mod metadata;
+mod tickets;
+
+use serde::Serialize;
+
+/// RFC 6749 §5.1 token response.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}

@@ -1,0 +1,97 @@
+use keygate_core::model::SigningAlgorithm;
+use serde::{Deserialize, Serialize};
+
+/// Token and key policy. Every duration is in seconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    /// The `iss` of every token and the `issuer` of the metadata document. Empty means "the server's
+    /// public URL", which the server fills in.
+    pub issuer: String,
+    /// The `aud` of access tokens; empty means the issuer.
+    pub audience: String,
+    /// Algorithm of newly generated signing keys.
+    pub algorithm: SigningAlgorithm,
+    pub access_token_ttl: i64,
+    /// Upper bound for per-app access-token lifetimes; also how long a retired key stays published.
+    pub max_access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    /// How long a just-rotated refresh token may still be used (concurrent refreshes from one client)
+    /// before its reuse is treated as theft and revokes the grant.
+    pub refresh_reuse_grace: i64,
+    pub authorization_code_ttl: i64,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway: i64,
+    /// Scheduled signing-key rotation; 0 turns it off (rotate with `keygate admin keys rotate`).
+    pub key_rotation_interval: i64,
+    /// How long a client's previous secret keeps working after rotation, unless the rotation says otherwise.
+    pub secret_rotation_grace: i64,
+    /// How long the consent step of an authorization may take.
+    pub consent_ttl: i64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: String::new(),
+            audience: String::new(),
+            algorithm: SigningAlgorithm::ES256,
+            access_token_ttl: 3600,
+            max_access_token_ttl: 86_400,
+            refresh_token_ttl: 30 * 86_400,
+            refresh_reuse_grace: 10,
+            authorization_code_ttl: 60,
+            leeway: 30,
+            key_rotation_interval: 30 * 86_400,
+            secret_rotation_grace: 86_400,
+            consent_ttl: 600,
+        }
+    }
+}
+
+impl TokenSettings {
+    /// Problems that would make the server misbehave, as readable sentences.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut positive = |name: &str, v: i64| {
+            if v <= 0 {
+                out.push(format!(
+                    "tokens.{name} must be a positive number of seconds (got {v})"
+                ));
+            }
+        };
+        positive("access_token_ttl", self.access_token_ttl);
+        positive("max_access_token_ttl", self.max_access_token_ttl);
+        positive("refresh_token_ttl", self.refresh_token_ttl);
+        positive("authorization_code_ttl", self.authorization_code_ttl);
+        positive("consent_ttl", self.consent_ttl);
+        if self.access_token_ttl > self.max_access_token_ttl {
+            out.push("tokens.access_token_ttl must not exceed tokens.max_access_token_ttl".into());
+        }
+        if self.authorization_code_ttl > 600 {
+            out.push("tokens.authorization_code_ttl must be at most 600 seconds (RFC 6749 §4.1.2)".into());
+        }
+        for (name, v) in [
+            ("refresh_reuse_grace", self.refresh_reuse_grace),
+            ("leeway", self.leeway),
+            ("key_rotation_interval", self.key_rotation_interval),
+            ("secret_rotation_grace", self.secret_rotation_grace),
+        ] {
+            if v < 0 {
+                out.push(format!("tokens.{name} must not be negative (got {v})"));
+            }
+        }
+        if self.key_rotation_interval > 0 && self.key_rotation_interval < 3600 {
+            out.push("tokens.key_rotation_interval must be 0 (off) or at least 3600 seconds".into());
+        }
+        out
+    }
+
+    pub fn audience(&self) -> &str {
+        if self.audience.is_empty() {
+            &self.issuer
+        } else {
+            &self.audience
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The JSON shapes of managed records, shared by the admin API and the CLI's `--json` output. They never
+//! contain a hash; secrets appear only in the `Created*` responses, once.
+
+use keygate_core::model::{Account, AdminToken, App, SigningKeyRecord, User};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub name: String,
+    pub display_name: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> Self {
+        Self {
+            name: a.name.to_string(),
+            display_name: a.display_name.clone(),
+            status: a.status.to_string(),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub account: String,
+    pub email: String,
+    pub role: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            account: u.account.to_string(),
+            email: u.email.clone(),
+            role: u.role.to_string(),
+            status: u.status.to_string(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppView {
+    pub client_id: String,
+    pub name: String,
+    pub client_type: String,
+    pub owner_account: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub allowed_scopes: String,
+    pub access_token_ttl: Option<i64>,
+    pub refresh_token_ttl: Option<i64>,
+    pub status: String,
+    /// The last four characters of the current secret, as support may quote them.
+    pub secret_last4: Option<String>,
+    /// While a rotated-out secret still works: its last four characters and when it stops.
+    pub previous_secret_last4: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&App> for AppView {
+    fn from(a: &App) -> Self {
+        Self {
+            client_id: a.client_id.to_string(),
+            name: a.name.clone(),
+            client_type: a.client_type.to_string(),
+            owner_account: a.owner_account.as_ref().map(ToString::to_string),
+            redirect_uris: a.redirect_uris.clone(),
+            allowed_origins: a.allowed_origins.clone(),
+            allowed_scopes: a.allowed_scopes.to_string(),
+            access_token_ttl: a.access_token_ttl,
+            refresh_token_ttl: a.refresh_token_ttl,
+            status: a.status.to_string(),
+            secret_last4: a.secret.as_ref().map(|s| s.last4.clone()),
+            previous_secret_last4: a.previous_secret.as_ref().map(|s| s.last4.clone()),
+            previous_secret_expires_at: a.previous_secret.as_ref().and_then(|s| s.expires_at),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// An app with its secret, returned exactly once: at creation or rotation.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppWithSecret {
+    #[serde(flatten)]
+    pub app: AppView,
+    pub client_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminTokenView {
+    pub id: String,
+    pub name: String,
+    pub last4: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<&AdminToken> for AdminTokenView {
+    fn from(t: &AdminToken) -> Self {
+        Self {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            last4: t.secret.last4.clone(),
+            created_at: t.created_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminTokenWithSecret {
+    #[serde(flatten)]
+    pub token: AdminTokenView,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SigningKeyView {
+    pub kid: String,
+    pub algorithm: String,
+    pub state: String,
+    pub created_at: i64,
+    pub activated_at: Option<i64>,
+    pub retired_at: Option<i64>,
+    pub publish_until: Option<i64>,
+}
+
+impl From<&SigningKeyRecord> for SigningKeyView {
+    fn from(k: &SigningKeyRecord) -> Self {
+        Self {
+            kid: k.kid.clone(),
+            algorithm: k.algorithm.to_string(),
+            state: k.state.to_string(),
+            created_at: k.created_at,
+            activated_at: k.activated_at,
+            retired_at: k.retired_at,
+            publish_until: k.publish_until,
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The two error shapes of the HTTP API, each mapped in one place: RFC 6749 error JSON on OAuth
+//! endpoints, RFC 9457 problem details everywhere else.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use keygate_lib::{ManageError, OAuthError, OAuthErrorCode};
+use serde_json::json;
+
+/// An OAuth endpoint's error response; the status follows from the error code unless overridden
+/// (413 for an oversized body, say).
+#[derive(Debug)]
+pub struct OAuthErrorResponse(pub OAuthError, pub Option<StatusCode>);
+
+impl From<OAuthError> for OAuthErrorResponse {
+    fn from(e: OAuthError) -> Self {
+        Self(e, None)
+    }
+}
+
+impl IntoResponse for OAuthErrorResponse {
+    fn into_response(self) -> Response {
+        let status = self.1.unwrap_or(match self.0.code {
+            OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        });
+        let body = Json(json!({"error": self.0.code.as_str(), "error_description": self.0.description}));
+        let mut res = (status, no_store(), body).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"keygate\", charset=\"UTF-8\""),
+            );
+        }
+        res
+    }
+}
+
+/// Token responses and their errors must not be cached (RFC 6749 §5.1).
+pub fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+/// An RFC 9457 problem. `kind` is the stable last segment of the `type` URI.
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    /// The request field at fault, when there is one.
+    pub field: Option<&'static str>,
+    /// An RFC 6750 challenge for bearer-protected endpoints.
+    pub www_authenticate: Option<String>,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            kind,
+            title,
+            detail: detail.into(),
+            field: None,
+            www_authenticate: None,
+        }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+            "Invalid request",
+            detail,
+        )
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+    pub fn unauthorized(detail: impl Into<String>, challenge: String) -> Self {
+        let mut p = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail);
+        p.www_authenticate = Some(challenge);
+        p
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the server could not complete the request",
+        )
+    }
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": format!("urn:keygate:problem:{}", self.kind),
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if let Some(field) = self.field {
+            body["field"] = json!(field);
+        }
+        let mut res = (self.status, Json(body)).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(c) = self.www_authenticate.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, c);
+        }
+        res
+    }
+}
+
+impl From<ManageError> for Problem {
+    fn from(e: ManageError) -> Self {
+        match e {
+            ManageError::Invalid(i) => {
+                let mut p = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-field",
+                    "Invalid field",
+                    i.to_string(),
+                );
+                p.field = Some(i.field);
+                p
+            }
+            ManageError::NotFound(what) => Self::not_found(format!("{what} not found")),
+            ManageError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", "Conflict", m),
+            ManageError::Store(e) => Self::internal(e),
+            ManageError::Keys(e) => Self::internal(e),
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Keygate's HTTP server. [`router`] assembles the routes of every feature over one [`AppState`];
+//! [`serve`] runs it on a listener the caller binds (a fixed port in production, port 0 in tests).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub mod bootstrap;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod pages;
+pub mod routes;
+pub mod state;
+
+pub use config::Config;
+use error::Problem;
+pub use state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .merge(routes::wellknown::router())
+        .merge(routes::oauth::router())
+        .merge(routes::authorize::router())
+        .merge(routes::admin::router(state.clone()))
+        .merge(routes::health::router())
+        .merge(routes::me::router())
+        .route("/assets/keygate.css", get(stylesheet));
+    if state.demo {
+        app = app.merge(routes::demo::router());
+    }
+    let http = &state.config.http;
+    app.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(http.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(http.request_timeout_secs)))
+        .layer(CatchPanicLayer::custom(|_| Problem::internal("a request handler panicked").into_response()))
+        // Spans carry the method and route only: query strings may hold tokens and never reach a log line.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
+            tracing::info_span!("http", method = %req.method(), route = route.as_deref().unwrap_or("unmatched"))
+        }))
+        .with_state(state)
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        pages::STYLESHEET,
+    )
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found("no such endpoint")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this endpoint does not accept that method",
+    )
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish. Runs the
+/// periodic maintenance (key reload and rotation, purging) alongside.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let keygate = state.keygate.clone();
+    let maintenance = tokio::spawn(async move {
+        let mut tick =
+            tokio::time::interval(Duration::from_secs(keygate_lib::MAINTENANCE_INTERVAL_SECS as u64));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            keygate.maintain().await;
+        }
+    });
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    maintenance.abort();
+    result
+}
+
+/// The state for a configuration: opens the store and the service.
+pub async fn build_state(config: Config, demo: bool) -> Result<AppState, bootstrap::StartError> {
+    let config = config.resolved();
+    let keygate = bootstrap::open(&config).await?;
+    Ok(AppState {
+        keygate,
+        config: Arc::new(config),
+        metrics: Arc::new(metrics::Metrics::default()),
+        demo,
+    })
+}

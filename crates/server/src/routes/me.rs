@@ -1,0 +1,70 @@
+//! `GET /v1/me`: who the bearer of an access token is. The smallest protected resource, and the one
+//! every credential type is tested against.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::{Json, Router};
+use keygate_lib::tokens::Principal;
+use serde_json::{json, Value};
+
+use crate::error::Problem;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/me", get(me))
+}
+
+/// A caller authenticated by a bearer access token (RFC 6750 §2.1), validated by the shared validator.
+pub struct Bearer(pub Principal);
+
+fn challenge(error: Option<&str>, description: &str) -> String {
+    match error {
+        Some(e) => format!("Bearer realm=\"keygate\", error=\"{e}\", error_description=\"{description}\""),
+        None => "Bearer realm=\"keygate\"".into(),
+    }
+}
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim());
+        let Some(token) = token else {
+            return Err(Problem::unauthorized(
+                "an access token is required",
+                challenge(None, ""),
+            ));
+        };
+        match s.keygate.validate_access_token(token).await {
+            Ok(p) => Ok(Bearer(p)),
+            Err(keygate_lib::tokens::TokenRejection::Store(e)) => Err(Problem::internal(e)),
+            Err(e) => {
+                let detail = e.to_string();
+                Err(Problem::unauthorized(
+                    detail.clone(),
+                    challenge(Some("invalid_token"), &detail),
+                ))
+            }
+        }
+    }
+}
+
+async fn me(Bearer(p): Bearer) -> Json<Value> {
+    Json(json!({
+        "account": p.account,
+        "user_id": p.user_id,
+        "client_id": p.client_id,
+        "acting_as": if p.user_id.is_some() { "user" } else { "app" },
+        "credential": "oauth_access_token",
+        "scope": p.scope.to_string(),
+        "expires_at": p.claims.exp,
+    }))
+}

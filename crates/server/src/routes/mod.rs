@@ -1,0 +1,9 @@
+//! Routes by feature; each module exports its `router()`.
+
+pub mod admin;
+pub mod authorize;
+pub mod demo;
+pub mod health;
+pub mod me;
+pub mod oauth;
+pub mod wellknown;

@@ -1,0 +1,142 @@
+//! `POST /oauth/token`, `/oauth/revoke`, `/oauth/introspect`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use keygate_lib::oauth::client_auth::{AuthMethod, PresentedClient};
+use keygate_lib::oauth::grants::GrantRequest;
+use keygate_lib::{OAuthError, OAuthErrorCode};
+
+use crate::error::{no_store, OAuthErrorResponse};
+use crate::extract::OAuthForm;
+use crate::metrics::GrantLabels;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/token", post(token))
+        .route("/oauth/revoke", post(revoke))
+        .route("/oauth/introspect", post(introspect))
+}
+
+/// RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64, so decode both halves.
+fn form_decode(s: &str) -> Option<String> {
+    let plus_as_space = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad = || OAuthError::invalid_client("the Authorization header is not valid Basic credentials");
+    let value = value.to_str().map_err(|_| bad())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(bad());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(bad());
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+    Ok(Some((
+        form_decode(id).ok_or_else(bad)?,
+        form_decode(secret).ok_or_else(bad)?,
+    )))
+}
+
+/// Who the client says it is, by exactly one method.
+fn presented_client(headers: &HeaderMap, form: &mut OAuthForm) -> Result<PresentedClient, OAuthError> {
+    let body_id = form.take("client_id");
+    let body_secret = form.take("client_secret");
+    match (basic_credentials(headers)?, body_id, body_secret) {
+        (Some(_), _, Some(_)) => Err(OAuthError::invalid_request(
+            "use one client authentication method, not two",
+        )),
+        (Some((id, _)), Some(other), None) if other != id => Err(OAuthError::invalid_request(
+            "client_id in the body differs from the Basic credentials",
+        )),
+        (Some((id, secret)), _, None) => Ok(PresentedClient {
+            client_id: id,
+            secret: Some(secret),
+            method: AuthMethod::ClientSecretBasic,
+        }),
+        (None, Some(id), Some(secret)) => Ok(PresentedClient {
+            client_id: id,
+            secret: Some(secret),
+            method: AuthMethod::ClientSecretPost,
+        }),
+        (None, Some(id), None) => Ok(PresentedClient {
+            client_id: id,
+            secret: None,
+            method: AuthMethod::None,
+        }),
+        (None, None, _) => Err(OAuthError::invalid_client("client authentication is required")),
+    }
+}
+
+async fn token(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    mut form: OAuthForm,
+) -> Result<Response, OAuthErrorResponse> {
+    let client = presented_client(&headers, &mut form)?;
+    let grant_type = form.require("grant_type")?;
+    let request = match grant_type.as_str() {
+        "authorization_code" => GrantRequest::AuthorizationCode {
+            code: form.require("code")?,
+            redirect_uri: form.take("redirect_uri"),
+            code_verifier: form.take("code_verifier"),
+        },
+        "refresh_token" => {
+            GrantRequest::RefreshToken { refresh_token: form.require("refresh_token")?, scope: form.take("scope") }
+        }
+        "client_credentials" => GrantRequest::ClientCredentials { scope: form.take("scope") },
+        other => {
+            return Err(OAuthError::new(
+                OAuthErrorCode::UnsupportedGrantType,
+                format!("grant_type {other} is not supported; use authorization_code, refresh_token or client_credentials"),
+            )
+            .into())
+        }
+    };
+    let app = s.keygate.authenticate_client(&client).await?;
+    let response = s.keygate.grant(&app, request).await?;
+    s.metrics
+        .tokens_issued
+        .get_or_create(&GrantLabels { grant_type })
+        .inc();
+    Ok((no_store(), Json(response)).into_response())
+}
+
+async fn revoke(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    mut form: OAuthForm,
+) -> Result<Response, OAuthErrorResponse> {
+    let client = presented_client(&headers, &mut form)?;
+    let token = form.require("token")?;
+    let app = s.keygate.authenticate_client(&client).await?;
+    s.keygate.revoke(&app, &token).await?;
+    Ok(no_store().into_response())
+}
+
+async fn introspect(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    mut form: OAuthForm,
+) -> Result<Response, OAuthErrorResponse> {
+    let client = presented_client(&headers, &mut form)?;
+    let token = form.require("token")?;
+    let app = s.keygate.authenticate_client(&client).await?;
+    let result = s.keygate.introspect(&app, &token).await?;
+    Ok((no_store(), Json(result)).into_response())
+}

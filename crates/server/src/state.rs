@@ -1,0 +1,16 @@
+use std::sync::Arc;
+
+use keygate_lib::Keygate;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub keygate: Keygate,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    /// Serve `/demo/callback`, the landing page of the demo app's redirect URI.
+    pub demo: bool,
+}

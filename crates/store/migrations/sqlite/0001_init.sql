@@ -1,0 +1,117 @@
+-- Keygate's schema for SQLite. Timestamps are unix seconds; hashes are BLOBs; lists are JSON text;
+-- scope sets are space-separated; flags are 0/1 integers. Keep in step with ../postgres/0001_init.sql.
+
+CREATE TABLE accounts (
+    name TEXT NOT NULL PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+    id TEXT NOT NULL PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES accounts (name),
+    email TEXT NOT NULL,
+    -- keygate_core::email::normalize(email): emails are unique per account case-insensitively.
+    email_normalized TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (account, email_normalized)
+);
+
+CREATE TABLE apps (
+    client_id TEXT NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    client_type TEXT NOT NULL,
+    owner_account TEXT REFERENCES accounts (name),
+    redirect_uris TEXT NOT NULL,
+    allowed_origins TEXT NOT NULL,
+    allowed_scopes TEXT NOT NULL,
+    access_token_ttl INTEGER,
+    refresh_token_ttl INTEGER,
+    status TEXT NOT NULL,
+    secret_hash BLOB,
+    secret_last4 TEXT,
+    previous_secret_hash BLOB,
+    previous_secret_last4 TEXT,
+    previous_secret_expires_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX apps_owner_account ON apps (owner_account, created_at, client_id);
+CREATE INDEX apps_created_at ON apps (created_at, client_id);
+
+CREATE TABLE admin_tokens (
+    id TEXT NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    secret_hash BLOB NOT NULL UNIQUE,
+    secret_last4 TEXT NOT NULL,
+    secret_expires_at INTEGER,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+
+CREATE TABLE signing_keys (
+    kid TEXT NOT NULL PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    state TEXT NOT NULL,
+    public_jwk TEXT NOT NULL,
+    sealed_private_key BLOB,
+    created_at INTEGER NOT NULL,
+    activated_at INTEGER,
+    retired_at INTEGER,
+    publish_until INTEGER
+);
+-- At most one current and one next key: two nodes bootstrapping or rotating at once cannot both win.
+CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (state) WHERE state = 'current';
+CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (state) WHERE state = 'next';
+
+CREATE TABLE authorization_codes (
+    code_hash BLOB NOT NULL PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES apps (client_id),
+    account TEXT NOT NULL REFERENCES accounts (name),
+    user_id TEXT NOT NULL REFERENCES users (id),
+    redirect_uri TEXT NOT NULL,
+    redirect_uri_explicit INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    code_challenge TEXT,
+    -- The grant the exchange will create: it does not exist yet, so no foreign key.
+    grant_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    consumed_at INTEGER
+);
+CREATE INDEX authorization_codes_expires_at ON authorization_codes (expires_at);
+
+CREATE TABLE grants (
+    id TEXT NOT NULL PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES apps (client_id),
+    account TEXT NOT NULL REFERENCES accounts (name),
+    user_id TEXT NOT NULL REFERENCES users (id),
+    scope TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    revoked_reason TEXT
+);
+
+CREATE TABLE refresh_tokens (
+    token_hash BLOB NOT NULL PRIMARY KEY,
+    grant_id TEXT NOT NULL REFERENCES grants (id),
+    scope TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    rotated_at INTEGER
+);
+CREATE INDEX refresh_tokens_grant_id ON refresh_tokens (grant_id);
+CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
+
+-- Revoked access tokens by JWT id, kept until the token would have expired anyway.
+CREATE TABLE revoked_tokens (
+    jti TEXT NOT NULL PRIMARY KEY,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER NOT NULL
+);
+CREATE INDEX revoked_tokens_expires_at ON revoked_tokens (expires_at);

@@ -1,0 +1,191 @@
+//! Accounts and their users.
+
+use keygate_core::ids::UserId;
+use keygate_core::model::{Account, AccountStatus, Role, User, UserStatus};
+
+use super::fixtures::{self, now, tag};
+use super::{assert_conflict, assert_missing};
+use crate::{AccountPatch, NewAccount, NewUser, Store, UserPatch};
+
+pub async fn accounts(store: &dyn Store) {
+    let t = now();
+    let a = fixtures::account_named(store, "Acme Ltd", t).await;
+    let status = AccountStatus::Active;
+    let created = Account {
+        name: a.name.clone(),
+        display_name: "Acme Ltd".into(),
+        status,
+        created_at: t,
+        updated_at: t,
+    };
+    assert_eq!(a, created);
+    let dup = NewAccount {
+        name: a.name.clone(),
+        display_name: "Other".into(),
+    };
+    assert_conflict(store.create_account(&dup, t).await, a.name.as_str());
+
+    assert_eq!(store.get_account(&a.name).await.unwrap(), Some(a.clone()));
+    assert_eq!(store.get_account(&fixtures::account_name()).await.unwrap(), None);
+    let b = fixtures::account(store).await;
+    let listed = store.list_accounts().await.unwrap();
+    assert!(listed.contains(&a) && listed.iter().any(|x| x.name == b.name));
+    assert!(
+        listed.windows(2).all(|w| w[0].name < w[1].name),
+        "accounts not ordered by name"
+    );
+
+    // Each patch changes only what it names, and always bumps updated_at.
+    let patch = AccountPatch {
+        display_name: Some("Acme Inc".into()),
+        status: None,
+    };
+    let renamed = store
+        .update_account(&a.name, &patch, t + 5)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut expected = a.clone();
+    expected.display_name = "Acme Inc".into();
+    expected.updated_at = t + 5;
+    assert_eq!(renamed, expected);
+    let patch = AccountPatch {
+        display_name: None,
+        status: Some(AccountStatus::Suspended),
+    };
+    let suspended = store
+        .update_account(&a.name, &patch, t + 6)
+        .await
+        .unwrap()
+        .unwrap();
+    expected.status = AccountStatus::Suspended;
+    expected.updated_at = t + 6;
+    assert_eq!(suspended, expected);
+    let touched = store
+        .update_account(&a.name, &AccountPatch::default(), t + 7)
+        .await
+        .unwrap()
+        .unwrap();
+    expected.updated_at = t + 7;
+    assert_eq!(touched, expected);
+    assert_eq!(store.get_account(&a.name).await.unwrap(), Some(expected));
+    let nobody = store
+        .update_account(&fixtures::account_name(), &patch, t)
+        .await
+        .unwrap();
+    assert_eq!(nobody, None);
+}
+
+pub async fn users(store: &dyn Store) {
+    let t = now();
+    let a = fixtures::account(store).await;
+    let b = fixtures::account(store).await;
+    let tag = tag();
+    let email = format!("Ann.{tag}@Example.COM");
+    let new = fixtures::new_user(&a.name, &email);
+    let ann = store.create_user(&new, t).await.unwrap();
+    let created = User {
+        id: new.id.clone(),
+        account: a.name.clone(),
+        email: email.clone(),
+        password: new.password.clone(),
+        role: Role::Member,
+        status: UserStatus::Active,
+        created_at: t,
+        updated_at: t,
+    };
+    assert_eq!(ann, created);
+
+    // Emails are unique per account, case-insensitively; ids are unique everywhere.
+    let shouting = NewUser {
+        id: UserId::generate(),
+        email: email.to_uppercase(),
+        ..new.clone()
+    };
+    assert_conflict(store.create_user(&shouting, t).await, &email.to_uppercase());
+    let elsewhere = NewUser {
+        id: UserId::generate(),
+        account: b.name.clone(),
+        ..new.clone()
+    };
+    let ann_b = store.create_user(&elsewhere, t).await.unwrap();
+    let same_id = fixtures::new_user(&b.name, &format!("other.{tag}@example.com"));
+    let same_id = NewUser {
+        id: ann.id.clone(),
+        ..same_id
+    };
+    assert_conflict(store.create_user(&same_id, t).await, ann.id.as_str());
+    let orphan = fixtures::new_user(&fixtures::account_name(), &format!("orphan.{tag}@example.com"));
+    assert_missing(store.create_user(&orphan, t).await);
+
+    assert_eq!(store.get_user(&ann.id).await.unwrap(), Some(ann.clone()));
+    assert_eq!(store.get_user(&UserId::generate()).await.unwrap(), None);
+    let lower = email.to_lowercase();
+    assert_eq!(
+        store.find_user_by_email(&a.name, &lower).await.unwrap(),
+        Some(ann.clone())
+    );
+    let padded = format!("  {}  ", email.to_uppercase());
+    assert_eq!(
+        store.find_user_by_email(&a.name, &padded).await.unwrap(),
+        Some(ann.clone())
+    );
+    assert_eq!(
+        store.find_user_by_email(&b.name, &email).await.unwrap(),
+        Some(ann_b)
+    );
+    assert_eq!(
+        store
+            .find_user_by_email(&a.name, "nobody@example.com")
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Ordered by email regardless of case: raw byte order would put "Zed" before "bob".
+    let zed = store
+        .create_user(&fixtures::new_user(&a.name, &format!("Zed.{tag}@example.com")), t)
+        .await;
+    let bob = store
+        .create_user(&fixtures::new_user(&a.name, &format!("bob.{tag}@example.com")), t)
+        .await;
+    let listed: Vec<_> = store
+        .list_users(&a.name)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(listed, [ann.id.clone(), bob.unwrap().id, zed.unwrap().id]);
+
+    let patch = UserPatch {
+        role: Some(Role::Admin),
+        ..UserPatch::default()
+    };
+    let promoted = store.update_user(&ann.id, &patch, t + 5).await.unwrap().unwrap();
+    let mut expected = ann.clone();
+    expected.role = Role::Admin;
+    expected.updated_at = t + 5;
+    assert_eq!(promoted, expected);
+    let patch = UserPatch {
+        password: Some(fixtures::password()),
+        ..UserPatch::default()
+    };
+    let repassworded = store.update_user(&ann.id, &patch, t + 6).await.unwrap().unwrap();
+    expected.password = patch.password.clone().unwrap();
+    expected.updated_at = t + 6;
+    assert_eq!(repassworded, expected);
+    let patch = UserPatch {
+        status: Some(UserStatus::Suspended),
+        ..UserPatch::default()
+    };
+    let suspended = store.update_user(&ann.id, &patch, t + 7).await.unwrap().unwrap();
+    expected.status = UserStatus::Suspended;
+    expected.updated_at = t + 7;
+    assert_eq!(suspended, expected);
+    assert_eq!(store.get_user(&ann.id).await.unwrap(), Some(expected));
+    assert_eq!(
+        store.update_user(&UserId::generate(), &patch, t).await.unwrap(),
+        None
+    );
+}

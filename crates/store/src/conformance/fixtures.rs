@@ -1,0 +1,167 @@
+//! Rows with random names, for the conformance checks and for other crates' tests.
+
+use keygate_core::crypto::{random_bytes, random_string};
+use keygate_core::ids::{opaque_id, AccountName, ClientId, UserId};
+use keygate_core::model::{
+    Account, App, AuthorizationCode, ClientType, Grant, KeyState, RefreshToken, Role, SigningAlgorithm,
+    SigningKeyRecord, StoredSecret, User,
+};
+use keygate_core::password::PasswordDigest;
+use keygate_core::scope::ScopeSet;
+
+use crate::{NewAccount, NewApp, NewUser, Store, StoreError};
+
+pub fn now() -> i64 {
+    keygate_core::time::now()
+}
+
+/// A random, well-formed account name. Rarely taken: [`account`] retries when it is.
+pub fn account_name() -> AccountName {
+    let letters = random_string(b"abcdefghijklmnopqrstuvwxyz", 2);
+    let digits = random_string(b"0123456789", 3);
+    AccountName::parse(&format!("{letters}{digits}")).unwrap()
+}
+
+/// Lowercase letters, to make emails and names unique.
+pub fn tag() -> String {
+    random_string(b"abcdefghijklmnopqrstuvwxyz", 10)
+}
+
+pub fn hash() -> Vec<u8> {
+    random_bytes::<32>().to_vec()
+}
+
+pub fn secret() -> StoredSecret {
+    StoredSecret {
+        hash: hash(),
+        last4: random_string(b"abcdefghijklmnopqrstuvwxyz0123456789", 4),
+        expires_at: None,
+    }
+}
+
+pub fn password() -> PasswordDigest {
+    PasswordDigest(format!("$argon2id$v=19$m=19456,t=2,p=1${}", tag()))
+}
+
+/// Creates an account with a fresh random name (the space of names is small enough to collide now and
+/// then in a long-lived test database).
+pub async fn account_named(store: &dyn Store, display_name: &str, now: i64) -> Account {
+    for _ in 0..20 {
+        let new = NewAccount {
+            name: account_name(),
+            display_name: display_name.to_owned(),
+        };
+        match store.create_account(&new, now).await {
+            Err(StoreError::Conflict(_)) => continue,
+            other => return other.unwrap(),
+        }
+    }
+    panic!("no free account name in 20 tries")
+}
+
+pub async fn account(store: &dyn Store) -> Account {
+    account_named(store, "Test account", now()).await
+}
+
+pub fn new_user(account: &AccountName, email: &str) -> NewUser {
+    NewUser {
+        id: UserId::generate(),
+        account: account.clone(),
+        email: email.to_owned(),
+        password: password(),
+        role: Role::Member,
+    }
+}
+
+pub async fn user(store: &dyn Store, account: &AccountName) -> User {
+    let new = new_user(account, &format!("{}@example.com", tag()));
+    store.create_user(&new, now()).await.unwrap()
+}
+
+pub fn new_app(owner: Option<&AccountName>) -> NewApp {
+    NewApp {
+        client_id: ClientId::generate(),
+        name: format!("App {}", tag()),
+        client_type: ClientType::Confidential,
+        owner_account: owner.cloned(),
+        redirect_uris: vec!["https://app.example/callback".to_owned()],
+        allowed_origins: vec![],
+        allowed_scopes: ScopeSet::all(),
+        access_token_ttl: None,
+        refresh_token_ttl: None,
+        secret: Some(secret()),
+    }
+}
+
+pub async fn app(store: &dyn Store, owner: Option<&AccountName>) -> App {
+    store.create_app(&new_app(owner), now()).await.unwrap()
+}
+
+/// An account with one user and one app it owns: what codes, grants and tokens refer to.
+pub struct World {
+    pub account: Account,
+    pub user: User,
+    pub app: App,
+}
+
+pub async fn world(store: &dyn Store) -> World {
+    let account = account(store).await;
+    let user = user(store, &account.name).await;
+    let app = app(store, Some(&account.name)).await;
+    World { account, user, app }
+}
+
+pub fn code(w: &World, expires_at: i64) -> AuthorizationCode {
+    AuthorizationCode {
+        code_hash: hash(),
+        client_id: w.app.client_id.clone(),
+        account: w.account.name.clone(),
+        user_id: w.user.id.clone(),
+        redirect_uri: "https://app.example/callback".to_owned(),
+        redirect_uri_explicit: true,
+        scope: ScopeSet::parse("contacts.read contacts.write").unwrap(),
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned()),
+        grant_id: opaque_id("grt_"),
+        expires_at,
+        consumed_at: None,
+    }
+}
+
+pub fn grant(w: &World, now: i64) -> Grant {
+    Grant {
+        id: opaque_id("grt_"),
+        client_id: w.app.client_id.clone(),
+        account: w.account.name.clone(),
+        user_id: w.user.id.clone(),
+        scope: ScopeSet::parse("contacts.read").unwrap(),
+        created_at: now,
+        revoked_at: None,
+        revoked_reason: None,
+    }
+}
+
+pub fn refresh_token(grant_id: &str, now: i64, expires_at: i64) -> RefreshToken {
+    RefreshToken {
+        token_hash: hash(),
+        grant_id: grant_id.to_owned(),
+        scope: ScopeSet::parse("contacts.read").unwrap(),
+        created_at: now,
+        expires_at,
+        rotated_at: None,
+    }
+}
+
+pub fn signing_key(state: KeyState, now: i64) -> SigningKeyRecord {
+    let kid = opaque_id("kid_");
+    SigningKeyRecord {
+        public_jwk: format!(r#"{{"kty":"EC","crv":"P-256","kid":"{kid}"}}"#),
+        kid,
+        algorithm: SigningAlgorithm::ES256,
+        state,
+        sealed_private_key: Some(random_bytes::<48>().to_vec()),
+        created_at: now,
+        activated_at: (state == KeyState::Current).then_some(now),
+        retired_at: None,
+        publish_until: None,
+    }
+}

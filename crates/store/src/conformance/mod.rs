@@ -1,0 +1,86 @@
+//! The behaviour every [`Store`] must show, as runnable checks. The store's own tests run it on SQLite and
+//! PostgreSQL; other crates can run it against whatever store they build (feature `conformance`).
+//!
+//! Every check creates its own rows under random names, so the suite can run repeatedly against one
+//! database. It expects a migrated store, and must not run twice at once on one database (signing keys
+//! are global). A failed check panics, like any test assertion.
+
+// Test-support code: a panic is how a check fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod apps;
+mod directory;
+pub mod fixtures;
+mod keys;
+mod liveness;
+mod tokens;
+
+use std::fmt::Debug;
+
+use crate::{Result, Store, StoreError};
+
+pub use apps::{admin_tokens, apps};
+pub use directory::{accounts, users};
+pub use keys::signing_keys;
+pub use liveness::{liveness, purge};
+pub use tokens::{authorization_codes, grants_and_refresh_tokens};
+
+/// Runs every check, in an order where later ones may rely on earlier ones' rows (purge removes the
+/// signing keys retired by [`signing_keys`]).
+pub async fn run_all(store: &dyn Store) {
+    basics(store).await;
+    accounts(store).await;
+    users(store).await;
+    apps(store).await;
+    admin_tokens(store).await;
+    signing_keys(store).await;
+    authorization_codes(store).await;
+    grants_and_refresh_tokens(store).await;
+    liveness(store).await;
+    races(store, store).await;
+    purge(store).await;
+}
+
+/// Health checks, idempotent migration and what makes an installation non-empty.
+pub async fn basics(store: &dyn Store) {
+    assert!(matches!(store.backend().as_str(), "sqlite" | "postgres"));
+    store.ping().await.unwrap();
+    store.migrate().await.expect("migrating twice is a no-op");
+    if store.is_empty().await.unwrap() {
+        assert!(store.list_accounts().await.unwrap().is_empty());
+        assert!(store.list_apps(None).await.unwrap().is_empty());
+        // An app without an owner is enough to make the installation non-empty.
+        fixtures::app(store, None).await;
+        assert!(!store.is_empty().await.unwrap());
+    }
+    fixtures::account(store).await;
+    assert!(!store.is_empty().await.unwrap());
+}
+
+/// Races between two stores on one database (two pools, as two processes or nodes would have; pass the
+/// same store twice for one pool): exactly one side wins each.
+pub async fn races(a: &dyn Store, b: &dyn Store) {
+    tokens::code_redemption_race(a, b).await;
+    tokens::refresh_rotation_race(a, b).await;
+    tokens::write_contention(a, b).await;
+    keys::bootstrap_race(a, b).await;
+    keys::rotation_race(a, b).await;
+}
+
+#[track_caller]
+fn assert_conflict<T: Debug>(result: Result<T>, mentions: &str) {
+    match result {
+        Err(StoreError::Conflict(what)) => {
+            assert!(what.contains(mentions), "conflict {what:?} lacks {mentions:?}")
+        }
+        other => panic!("expected a conflict naming {mentions:?}, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_missing<T: Debug>(result: Result<T>) {
+    match result {
+        Err(StoreError::MissingReference(_)) => {}
+        other => panic!("expected a missing reference, got {other:?}"),
+    }
+}

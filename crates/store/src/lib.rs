@@ -1,0 +1,263 @@
+//! Keygate's storage: one [`Store`] trait, implemented for SQLite (the embedded default) and
+//! PostgreSQL (several stateless nodes sharing one database).
+//!
+//! Each method is one atomic unit of work; callers never hold a transaction open across calls. Every
+//! query text is written once and runs on both backends (`$n` placeholders, portable SQL); the dialects
+//! differ only in their migrations and in the rare method that needs a backend-specific statement.
+
+use async_trait::async_trait;
+use keygate_core::ids::{AccountName, ClientId, UserId};
+use keygate_core::model::{
+    Account, AccountStatus, AdminToken, App, AppStatus, AuthorizationCode, ClientType, Grant, RefreshToken,
+    Role, SigningKeyRecord, StoredSecret, User, UserStatus,
+};
+use keygate_core::password::PasswordDigest;
+use keygate_core::scope::ScopeSet;
+
+mod sql;
+pub use sql::{connect, Backend, SqlStore};
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+#[cfg(any(test, feature = "conformance"))]
+pub mod testing;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the string names what already exists.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// A referenced row (an account for a new user, say) does not exist.
+    #[error("{0} does not exist")]
+    MissingReference(String),
+    /// A stored value no longer parses (manual edits, or a bug): never shown to clients as-is.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// [`connect`] was given a URL whose scheme (the string) is neither SQLite nor PostgreSQL.
+    #[error("unsupported database URL scheme {0:?}: expected sqlite://PATH or postgres://HOST/DATABASE")]
+    UnsupportedUrl(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub name: AccountName,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AccountPatch {
+    pub display_name: Option<String>,
+    pub status: Option<AccountStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: UserId,
+    pub account: AccountName,
+    pub email: String,
+    pub password: PasswordDigest,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    pub password: Option<PasswordDigest>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApp {
+    pub client_id: ClientId,
+    pub name: String,
+    pub client_type: ClientType,
+    pub owner_account: Option<AccountName>,
+    pub redirect_uris: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub allowed_scopes: ScopeSet,
+    pub access_token_ttl: Option<i64>,
+    pub refresh_token_ttl: Option<i64>,
+    /// `None` for public clients.
+    pub secret: Option<StoredSecret>,
+}
+
+/// `Some(None)` clears an optional field; `None` leaves it as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AppPatch {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub allowed_scopes: Option<ScopeSet>,
+    pub access_token_ttl: Option<Option<i64>>,
+    pub refresh_token_ttl: Option<Option<i64>>,
+    pub status: Option<AppStatus>,
+}
+
+/// What a resource server needs to know, beyond the signature, about a presented access token.
+#[derive(Debug, Clone)]
+pub struct LivenessQuery<'a> {
+    pub jti: &'a str,
+    pub grant_id: Option<&'a str>,
+    pub client_id: &'a str,
+    pub account: &'a str,
+    /// `None` for tokens acting as the app itself (client_credentials).
+    pub user_id: Option<&'a str>,
+}
+
+/// Why a well-signed token is no longer good, or `Live`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    Live,
+    TokenRevoked,
+    GrantRevoked,
+    AppInactive,
+    AccountInactive,
+    UserInactive,
+}
+
+/// Outcome of consuming an authorization code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// First use: the code is now marked consumed.
+    Redeemed(AuthorizationCode),
+    /// The code was already used: a replay. The caller revokes `grant_id`.
+    Replayed(AuthorizationCode),
+    NotFound,
+}
+
+/// Outcome of rotating a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old token is now marked rotated and the successor stored.
+    Rotated,
+    /// Someone rotated it first (`rotated_at` is when); the successor was not stored.
+    AlreadyRotated {
+        rotated_at: i64,
+    },
+    NotFound,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub authorization_codes: u64,
+    pub refresh_tokens: u64,
+    pub revoked_tokens: u64,
+    pub signing_keys: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies this backend's pending migrations.
+    async fn migrate(&self) -> Result<()>;
+
+    /// A cheap round trip, for readiness checks.
+    async fn ping(&self) -> Result<()>;
+
+    /// True when there are no accounts and no apps yet (a brand-new installation).
+    async fn is_empty(&self) -> Result<bool>;
+
+    // --- accounts ---------------------------------------------------------------------------------
+    /// `Conflict` if the name is taken.
+    async fn create_account(&self, new: &NewAccount, now: i64) -> Result<Account>;
+    async fn get_account(&self, name: &AccountName) -> Result<Option<Account>>;
+    /// Ordered by name.
+    async fn list_accounts(&self) -> Result<Vec<Account>>;
+    /// `None` if there is no such account.
+    async fn update_account(
+        &self,
+        name: &AccountName,
+        patch: &AccountPatch,
+        now: i64,
+    ) -> Result<Option<Account>>;
+
+    // --- users ------------------------------------------------------------------------------------
+    /// `Conflict` if the account already has this email (case-insensitively); `MissingReference` if the
+    /// account does not exist.
+    async fn create_user(&self, new: &NewUser, now: i64) -> Result<User>;
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>>;
+    /// Case-insensitive on the email.
+    async fn find_user_by_email(&self, account: &AccountName, email: &str) -> Result<Option<User>>;
+    /// Ordered by email.
+    async fn list_users(&self, account: &AccountName) -> Result<Vec<User>>;
+    async fn update_user(&self, id: &UserId, patch: &UserPatch, now: i64) -> Result<Option<User>>;
+
+    // --- developer apps ---------------------------------------------------------------------------
+    /// `Conflict` on a duplicate client id; `MissingReference` if the owner account does not exist.
+    async fn create_app(&self, new: &NewApp, now: i64) -> Result<App>;
+    async fn get_app(&self, client_id: &ClientId) -> Result<Option<App>>;
+    /// All apps, or only those owned by `owner`; ordered by creation time, then client id.
+    async fn list_apps(&self, owner: Option<&AccountName>) -> Result<Vec<App>>;
+    async fn update_app(&self, client_id: &ClientId, patch: &AppPatch, now: i64) -> Result<Option<App>>;
+    /// Installs `secret` as the current secret. The old current secret becomes the previous one, valid
+    /// until `previous_expires_at`, or is dropped when that is `None`.
+    async fn replace_app_secret(
+        &self,
+        client_id: &ClientId,
+        secret: &StoredSecret,
+        previous_expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<Option<App>>;
+
+    // --- admin API credentials --------------------------------------------------------------------
+    async fn create_admin_token(&self, token: &AdminToken) -> Result<()>;
+    /// Only tokens that are not revoked.
+    async fn find_admin_token(&self, hash: &[u8]) -> Result<Option<AdminToken>>;
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>>;
+    /// Returns whether a live token was revoked.
+    async fn revoke_admin_token(&self, id: &str, now: i64) -> Result<bool>;
+
+    // --- signing keys -----------------------------------------------------------------------------
+    /// Every key still stored, oldest first.
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>>;
+    /// Inserts keys only if no key exists yet (first start); returns whether it inserted. Two nodes
+    /// starting together must not both create a current key.
+    async fn bootstrap_signing_keys(&self, keys: &[SigningKeyRecord]) -> Result<bool>;
+    /// Atomically: the key `current_kid` (which must still be current) becomes retired, its private key
+    /// wiped and `publish_until` set; the key `next_kid` (which must still be next) becomes current;
+    /// `new_next` is inserted. Returns false, changing nothing, if another node rotated first.
+    async fn rotate_signing_keys(
+        &self,
+        current_kid: &str,
+        next_kid: &str,
+        new_next: &SigningKeyRecord,
+        publish_until: i64,
+        now: i64,
+    ) -> Result<bool>;
+
+    // --- authorization codes, grants, refresh tokens ----------------------------------------------
+    async fn insert_authorization_code(&self, code: &AuthorizationCode) -> Result<()>;
+    /// Marks the code consumed if it was not; codes past `expires_at` count as `NotFound`.
+    async fn redeem_authorization_code(&self, code_hash: &[u8], now: i64) -> Result<CodeRedemption>;
+    /// Creates the grant and its first refresh token together.
+    async fn create_grant(&self, grant: &Grant, first_refresh: Option<&RefreshToken>) -> Result<()>;
+    async fn get_grant(&self, id: &str) -> Result<Option<Grant>>;
+    /// Idempotent: revoking a revoked grant keeps the first time and reason. Returns whether it changed.
+    async fn revoke_grant(&self, id: &str, reason: &str, now: i64) -> Result<bool>;
+    async fn get_refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>>;
+    /// Atomically marks `old_hash` rotated at `now` (only if it was not) and inserts `successor`.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &[u8],
+        successor: &RefreshToken,
+        now: i64,
+    ) -> Result<Rotation>;
+    /// Adds a refresh token to an existing grant (the concurrent-refresh grace path).
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
+
+    // --- access-token revocation ------------------------------------------------------------------
+    /// Remembers a revoked JWT id until the token would have expired anyway.
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64, now: i64) -> Result<()>;
+    async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness>;
+
+    /// Deletes what can never be used again: expired codes and refresh tokens, revocation entries past
+    /// the token's expiry, retired signing keys past `publish_until`.
+    async fn purge_expired(&self, now: i64) -> Result<PurgeReport>;
+}

@@ -1,0 +1,85 @@
+use keygate_core::ids::AccountName;
+use keygate_core::model::{Account, AccountStatus};
+
+use super::errors::{corrupt, write_error};
+use super::SqlStore;
+use crate::{AccountPatch, NewAccount, Result, StoreError};
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    name: String,
+    display_name: String,
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+    fn try_from(r: AccountRow) -> Result<Self> {
+        Ok(Account {
+            name: AccountName::parse(&r.name).map_err(corrupt("accounts.name"))?,
+            display_name: r.display_name,
+            status: AccountStatus::parse(&r.status).map_err(corrupt("accounts.status"))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+pub(super) async fn create(db: &SqlStore, new: &NewAccount, now: i64) -> Result<Account> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, AccountRow>(
+            "INSERT INTO accounts (name, display_name, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) RETURNING *",
+        )
+        .bind(new.name.as_str())
+        .bind(&new.display_name)
+        .bind(AccountStatus::Active.as_str())
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    })
+    .map_err(|e| write_error(e, format!("account {}", new.name), String::new()))?;
+    row.try_into()
+}
+
+pub(super) async fn get(db: &SqlStore, name: &AccountName) -> Result<Option<Account>> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, AccountRow>("SELECT * FROM accounts WHERE name = $1")
+            .bind(name.as_str())
+            .fetch_optional(pool)
+            .await
+    })?;
+    row.map(Account::try_from).transpose()
+}
+
+pub(super) async fn list(db: &SqlStore) -> Result<Vec<Account>> {
+    let rows = dispatch!(db, |pool| {
+        sqlx::query_as::<_, AccountRow>("SELECT * FROM accounts ORDER BY name")
+            .fetch_all(pool)
+            .await
+    })?;
+    rows.into_iter().map(Account::try_from).collect()
+}
+
+pub(super) async fn update(
+    db: &SqlStore,
+    name: &AccountName,
+    patch: &AccountPatch,
+    now: i64,
+) -> Result<Option<Account>> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, AccountRow>(
+            "UPDATE accounts SET display_name = COALESCE($2, display_name), status = COALESCE($3, status), \
+             updated_at = $4 WHERE name = $1 RETURNING *",
+        )
+        .bind(name.as_str())
+        .bind(patch.display_name.as_deref())
+        .bind(patch.status.map(AccountStatus::as_str))
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })?;
+    row.map(Account::try_from).transpose()
+}

@@ -1,0 +1,80 @@
+//! Opening pools and applying migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{Pool, SqlStore};
+use crate::{Result, StoreError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a writer waits for another (in this process or another one) to release SQLite's lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// WAL allows concurrent readers; writers queue on the lock, so more connections would not help.
+const SQLITE_MAX_CONNECTIONS: u32 = 4;
+const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens a pool for `sqlite://PATH` (or `sqlite:PATH`; the file is created if missing) or
+/// `postgres://…` / `postgresql://…`. Does not migrate: call [`crate::Store::migrate`].
+pub async fn connect(url: &str) -> Result<SqlStore> {
+    let pool = if url.starts_with("sqlite:") {
+        Pool::Sqlite(connect_sqlite(url).await?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        Pool::Postgres(pool)
+    } else {
+        // Only the scheme: the rest of a URL may hold a password.
+        let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
+        return Err(StoreError::UnsupportedUrl(scheme.to_owned()));
+    };
+    Ok(SqlStore { pool })
+}
+
+async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    let pool = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+    // An in-memory database lives as long as a connection to it, and shared-cache connections fail with
+    // SQLITE_LOCKED instead of waiting: keep exactly one, forever.
+    let pool = if url.contains(":memory:") || url.contains("mode=memory") {
+        pool.max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        pool.max_connections(SQLITE_MAX_CONNECTIONS)
+    };
+    Ok(pool.connect_with(options).await?)
+}
+
+impl SqlStore {
+    pub(super) async fn run_migrations(&self) -> Result<()> {
+        match &self.pool {
+            // PostgreSQL serialises concurrent migrators with an advisory lock.
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            // SQLite has no such lock: when two processes migrate one file at once, the loser fails on
+            // tables the winner just created. Running again re-reads what is applied and has nothing to do.
+            Pool::Sqlite(pool) => {
+                if SQLITE_MIGRATIONS.run(pool).await.is_err() {
+                    SQLITE_MIGRATIONS.run(pool).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! Grants and their refresh tokens.
+
+use keygate_core::ids::{AccountName, ClientId, UserId};
+use keygate_core::model::{Grant, RefreshToken};
+use keygate_core::scope::ScopeSet;
+
+use super::errors::{corrupt, write_error};
+use super::{BeginWrite, SqlStore};
+use crate::{Result, Rotation, StoreError};
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: String,
+    client_id: String,
+    account: String,
+    user_id: String,
+    scope: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+    revoked_reason: Option<String>,
+}
+
+impl TryFrom<GrantRow> for Grant {
+    type Error = StoreError;
+    fn try_from(r: GrantRow) -> Result<Self> {
+        Ok(Grant {
+            id: r.id,
+            client_id: ClientId::parse(&r.client_id).map_err(corrupt("grants.client_id"))?,
+            account: AccountName::parse(&r.account).map_err(corrupt("grants.account"))?,
+            user_id: UserId::parse(&r.user_id).map_err(corrupt("grants.user_id"))?,
+            scope: ScopeSet::parse(&r.scope).map_err(corrupt("grants.scope"))?,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+            revoked_reason: r.revoked_reason,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RefreshTokenRow {
+    token_hash: Vec<u8>,
+    grant_id: String,
+    scope: String,
+    created_at: i64,
+    expires_at: i64,
+    rotated_at: Option<i64>,
+}
+
+impl TryFrom<RefreshTokenRow> for RefreshToken {
+    type Error = StoreError;
+    fn try_from(r: RefreshTokenRow) -> Result<Self> {
+        Ok(RefreshToken {
+            token_hash: r.token_hash,
+            grant_id: r.grant_id,
+            scope: ScopeSet::parse(&r.scope).map_err(corrupt("refresh_tokens.scope"))?,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            rotated_at: r.rotated_at,
+        })
+    }
+}
+
+/// Inserts the refresh token `$token` into `$executor`, mapping constraint violations.
+macro_rules! insert_refresh_token {
+    ($token:expr, $executor:expr) => {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, scope, created_at, expires_at, rotated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($token.token_hash.as_slice())
+        .bind(&$token.grant_id)
+        .bind($token.scope.to_string())
+        .bind($token.created_at)
+        .bind($token.expires_at)
+        .bind($token.rotated_at)
+        .execute($executor)
+        .await
+        .map_err(|e| {
+            write_error(
+                e,
+                "refresh token".to_owned(),
+                format!("grant {}", $token.grant_id),
+            )
+        })
+    };
+}
+
+pub(super) async fn create(db: &SqlStore, grant: &Grant, first_refresh: Option<&RefreshToken>) -> Result<()> {
+    dispatch!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO grants (id, client_id, account, user_id, scope, created_at, revoked_at, \
+             revoked_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&grant.id)
+        .bind(grant.client_id.as_str())
+        .bind(grant.account.as_str())
+        .bind(grant.user_id.as_str())
+        .bind(grant.scope.to_string())
+        .bind(grant.created_at)
+        .bind(grant.revoked_at)
+        .bind(grant.revoked_reason.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            let refs = format!(
+                "app {}, account {} or user {}",
+                grant.client_id, grant.account, grant.user_id
+            );
+            write_error(e, format!("grant {}", grant.id), refs)
+        })?;
+        if let Some(token) = first_refresh {
+            insert_refresh_token!(token, &mut *tx)?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+pub(super) async fn get(db: &SqlStore, id: &str) -> Result<Option<Grant>> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, GrantRow>("SELECT * FROM grants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    row.map(Grant::try_from).transpose()
+}
+
+pub(super) async fn revoke(db: &SqlStore, id: &str, reason: &str, now: i64) -> Result<bool> {
+    let done = dispatch!(db, |pool| {
+        sqlx::query(
+            "UPDATE grants SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(reason)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(done > 0)
+}
+
+pub(super) async fn get_refresh_token(db: &SqlStore, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await
+    })?;
+    row.map(RefreshToken::try_from).transpose()
+}
+
+pub(super) async fn insert_refresh_token(db: &SqlStore, token: &RefreshToken) -> Result<()> {
+    dispatch!(db, |pool| insert_refresh_token!(token, pool).map(|_| ()))
+}
+
+pub(super) async fn rotate_refresh_token(
+    db: &SqlStore,
+    old_hash: &[u8],
+    successor: &RefreshToken,
+    now: i64,
+) -> Result<Rotation> {
+    // The conditional update is the claim: a concurrent rotation waits on the row lock (PostgreSQL) or
+    // the write lock (SQLite), then finds rotated_at set and changes nothing.
+    let rotated = dispatch!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let claimed = sqlx::query(
+            "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
+        )
+        .bind(old_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 1 {
+            insert_refresh_token!(successor, &mut *tx)?;
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        claimed == 1
+    });
+    if rotated {
+        return Ok(Rotation::Rotated);
+    }
+    Ok(
+        match get_refresh_token(db, old_hash).await?.and_then(|t| t.rotated_at) {
+            Some(rotated_at) => Rotation::AlreadyRotated { rotated_at },
+            None => Rotation::NotFound,
+        },
+    )
+}

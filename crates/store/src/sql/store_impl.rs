@@ -1,0 +1,189 @@
+//! [`Store`] for [`SqlStore`]: each method delegates to the module that owns its table.
+
+use async_trait::async_trait;
+use keygate_core::ids::{AccountName, ClientId, UserId};
+use keygate_core::model::{
+    Account, AdminToken, App, AuthorizationCode, Grant, RefreshToken, SigningKeyRecord, StoredSecret, User,
+};
+
+use super::{
+    accounts, admin_tokens, apps, codes, grants, liveness, maintenance, signing_keys, users, Backend, Pool,
+    SqlStore,
+};
+use crate::{
+    AccountPatch, AppPatch, CodeRedemption, Liveness, LivenessQuery, NewAccount, NewApp, NewUser,
+    PurgeReport, Result, Rotation, Store, UserPatch,
+};
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        self.run_migrations().await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        maintenance::ping(self).await
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        maintenance::is_empty(self).await
+    }
+
+    async fn create_account(&self, new: &NewAccount, now: i64) -> Result<Account> {
+        accounts::create(self, new, now).await
+    }
+
+    async fn get_account(&self, name: &AccountName) -> Result<Option<Account>> {
+        accounts::get(self, name).await
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<Account>> {
+        accounts::list(self).await
+    }
+
+    async fn update_account(
+        &self,
+        name: &AccountName,
+        patch: &AccountPatch,
+        now: i64,
+    ) -> Result<Option<Account>> {
+        accounts::update(self, name, patch, now).await
+    }
+
+    async fn create_user(&self, new: &NewUser, now: i64) -> Result<User> {
+        users::create(self, new, now).await
+    }
+
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>> {
+        users::get(self, id).await
+    }
+
+    async fn find_user_by_email(&self, account: &AccountName, email: &str) -> Result<Option<User>> {
+        users::find_by_email(self, account, email).await
+    }
+
+    async fn list_users(&self, account: &AccountName) -> Result<Vec<User>> {
+        users::list(self, account).await
+    }
+
+    async fn update_user(&self, id: &UserId, patch: &UserPatch, now: i64) -> Result<Option<User>> {
+        users::update(self, id, patch, now).await
+    }
+
+    async fn create_app(&self, new: &NewApp, now: i64) -> Result<App> {
+        apps::create(self, new, now).await
+    }
+
+    async fn get_app(&self, client_id: &ClientId) -> Result<Option<App>> {
+        apps::get(self, client_id).await
+    }
+
+    async fn list_apps(&self, owner: Option<&AccountName>) -> Result<Vec<App>> {
+        apps::list(self, owner).await
+    }
+
+    async fn update_app(&self, client_id: &ClientId, patch: &AppPatch, now: i64) -> Result<Option<App>> {
+        apps::update(self, client_id, patch, now).await
+    }
+
+    async fn replace_app_secret(
+        &self,
+        client_id: &ClientId,
+        secret: &StoredSecret,
+        previous_expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<Option<App>> {
+        apps::replace_secret(self, client_id, secret, previous_expires_at, now).await
+    }
+
+    async fn create_admin_token(&self, token: &AdminToken) -> Result<()> {
+        admin_tokens::create(self, token).await
+    }
+
+    async fn find_admin_token(&self, hash: &[u8]) -> Result<Option<AdminToken>> {
+        admin_tokens::find(self, hash).await
+    }
+
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>> {
+        admin_tokens::list(self).await
+    }
+
+    async fn revoke_admin_token(&self, id: &str, now: i64) -> Result<bool> {
+        admin_tokens::revoke(self, id, now).await
+    }
+
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>> {
+        signing_keys::list(self).await
+    }
+
+    async fn bootstrap_signing_keys(&self, keys: &[SigningKeyRecord]) -> Result<bool> {
+        signing_keys::bootstrap(self, keys).await
+    }
+
+    async fn rotate_signing_keys(
+        &self,
+        current_kid: &str,
+        next_kid: &str,
+        new_next: &SigningKeyRecord,
+        publish_until: i64,
+        now: i64,
+    ) -> Result<bool> {
+        signing_keys::rotate(self, current_kid, next_kid, new_next, publish_until, now).await
+    }
+
+    async fn insert_authorization_code(&self, code: &AuthorizationCode) -> Result<()> {
+        codes::insert(self, code).await
+    }
+
+    async fn redeem_authorization_code(&self, code_hash: &[u8], now: i64) -> Result<CodeRedemption> {
+        codes::redeem(self, code_hash, now).await
+    }
+
+    async fn create_grant(&self, grant: &Grant, first_refresh: Option<&RefreshToken>) -> Result<()> {
+        grants::create(self, grant, first_refresh).await
+    }
+
+    async fn get_grant(&self, id: &str) -> Result<Option<Grant>> {
+        grants::get(self, id).await
+    }
+
+    async fn revoke_grant(&self, id: &str, reason: &str, now: i64) -> Result<bool> {
+        grants::revoke(self, id, reason, now).await
+    }
+
+    async fn get_refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
+        grants::get_refresh_token(self, token_hash).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &[u8],
+        successor: &RefreshToken,
+        now: i64,
+    ) -> Result<Rotation> {
+        grants::rotate_refresh_token(self, old_hash, successor, now).await
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
+        grants::insert_refresh_token(self, token).await
+    }
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64, now: i64) -> Result<()> {
+        liveness::revoke_access_token(self, jti, expires_at, now).await
+    }
+
+    async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness> {
+        liveness::liveness(self, q).await
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<PurgeReport> {
+        maintenance::purge_expired(self, now).await
+    }
+}
