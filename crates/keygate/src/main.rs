@@ -50,8 +50,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let json_errors = matches!(&cli.command, Command::Admin(a) if a.json);
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(message) if json_errors => {
+            eprintln!("{}", serde_json::json!({ "error": message }));
+            ExitCode::FAILURE
+        }
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE

@@ -120,7 +120,7 @@ impl Keygate {
     // --- accounts ---------------------------------------------------------------------------------
 
     pub async fn create_account(&self, req: CreateAccount) -> Result<AccountView> {
-        let name = AccountName::parse(req.name.trim())?;
+        let name = AccountName::parse(req.name.trim()).map_err(|e| InvalidInput::new("name", e.message))?;
         let display_name = clean_label(
             "display_name",
             req.display_name.as_deref().unwrap_or(name.as_str()),

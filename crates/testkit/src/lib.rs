@@ -188,6 +188,59 @@ impl TestServer {
     }
 
     /// A new active account with a random name.
+    /// `GET path` and parse the JSON body (any status).
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.at(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Authorizes `app` for `user` (consent allowed) with extra query parameters, exchanges the code, and
+    /// returns the token response.
+    pub async fn user_tokens(&self, app: &TestApp, user: &TestUser, query: &[(&str, &str)]) -> Value {
+        let mut q = vec![("response_type", "code"), ("client_id", app.client_id.as_str())];
+        q.extend_from_slice(query);
+        let back = self.authorize(&q, user, true).await;
+        let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+        let (status, body) = self
+            .oauth_post(
+                "/oauth/token",
+                app,
+                &[("grant_type", "authorization_code"), ("code", &code)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Loads the login page for `query` and returns its form filled in with `user`'s account and email
+    /// and the given password, ready to submit.
+    pub async fn login_form(
+        &self,
+        query: &[(&str, &str)],
+        user: &TestUser,
+        password: &str,
+    ) -> Vec<(String, String)> {
+        let res = self
+            .http
+            .get(self.at("/oauth/authorize"))
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let mut form = hidden_fields(&res.text().await.unwrap());
+        form.push(("account".into(), user.account.clone()));
+        form.push(("email".into(), user.email.clone()));
+        form.push(("password".into(), password.to_owned()));
+        form
+    }
+
     /// A client_credentials token for `app`.
     pub async fn client_token(&self, app: &TestApp, scope: Option<&str>) -> Value {
         let mut form = vec![("grant_type", "client_credentials")];

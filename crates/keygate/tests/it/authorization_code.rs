@@ -317,24 +317,8 @@ store_test!(denying_consent_returns_access_denied, |srv| async move {
 
 store_test!(members_cannot_grant_admin_only_scopes, |srv| async move {
     let (member, app) = fixture(&srv, "member", "contacts.read impersonate").await;
-    let back = srv
-        .authorize(
-            &[
-                ("response_type", "code"),
-                ("client_id", &app.client_id),
-                ("scope", "contacts.read impersonate"),
-            ],
-            &member,
-            true,
-        )
-        .await;
-    let code = query_param(&back, "code").unwrap();
-    let (_, body) = srv
-        .oauth_post(
-            "/oauth/token",
-            &app,
-            &[("grant_type", "authorization_code"), ("code", &code)],
-        )
+    let body = srv
+        .user_tokens(&app, &member, &[("scope", "contacts.read impersonate")])
         .await;
     assert_eq!(body["scope"], "contacts.read", "impersonate dropped for a member");
     let only = srv
@@ -350,25 +334,7 @@ store_test!(members_cannot_grant_admin_only_scopes, |srv| async move {
         .await;
     assert_eq!(query_param(&only, "error").as_deref(), Some("access_denied"));
     let admin = srv.user(&member.account, "admin").await;
-    let back = srv
-        .authorize(
-            &[
-                ("response_type", "code"),
-                ("client_id", &app.client_id),
-                ("scope", "impersonate"),
-            ],
-            &admin,
-            true,
-        )
-        .await;
-    let code = query_param(&back, "code").unwrap();
-    let (_, body) = srv
-        .oauth_post(
-            "/oauth/token",
-            &app,
-            &[("grant_type", "authorization_code"), ("code", &code)],
-        )
-        .await;
+    let body = srv.user_tokens(&app, &admin, &[("scope", "impersonate")]).await;
     assert_eq!(body["scope"], "impersonate");
 });
 
@@ -410,12 +376,13 @@ store_test!(wrong_passwords_show_the_login_page_again, |srv| async move {
         .contains("frame-ancestors 'none'"));
     let html = page.text().await.unwrap();
     assert!(html.contains("Photo &lt;Printer&gt;"), "app names are escaped");
-    let mut form = keygate_testkit::hidden_fields(&html);
-    form.extend([
-        ("account".into(), user.account.clone()),
-        ("email".into(), user.email.clone()),
-        ("password".into(), "wrong password!".into()),
-    ]);
+    let mut form = srv
+        .login_form(
+            &[("response_type", "code"), ("client_id", &app.client_id)],
+            &user,
+            "wrong password!",
+        )
+        .await;
     let res = srv
         .http
         .post(srv.at("/oauth/authorize"))
@@ -450,22 +417,13 @@ store_test!(wrong_passwords_show_the_login_page_again, |srv| async move {
 
 store_test!(tampered_consent_tickets_are_refused, |srv| async move {
     let (user, app) = fixture(&srv, "member", "contacts.read").await;
-    let html = srv
-        .http
-        .get(srv.at("/oauth/authorize"))
-        .query(&[("response_type", "code"), ("client_id", &app.client_id)])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = keygate_testkit::hidden_fields(&html);
-    form.extend([
-        ("account".into(), user.account.clone()),
-        ("email".into(), user.email.clone()),
-        ("password".into(), user.password.clone()),
-    ]);
+    let form = srv
+        .login_form(
+            &[("response_type", "code"), ("client_id", &app.client_id)],
+            &user,
+            &user.password,
+        )
+        .await;
     let consent = srv
         .http
         .post(srv.at("/oauth/authorize"))

@@ -4,15 +4,7 @@ use keygate_testkit::store_test;
 use serde_json::Value;
 
 store_test!(metadata_lists_everything_supported, |srv| async move {
-    let meta: Value = srv
-        .http
-        .get(srv.at("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta: Value = srv.get_json("/.well-known/oauth-authorization-server").await;
     let iss = srv.config.tokens.issuer.as_str();
     assert_eq!(meta["issuer"], iss);
     for (field, path) in [
@@ -47,15 +39,7 @@ store_test!(metadata_lists_everything_supported, |srv| async move {
         ["ES256", "EdDSA", "RS256"]
     );
     assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
-    let oidc: Value = srv
-        .http
-        .get(srv.at("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let oidc: Value = srv.get_json("/.well-known/openid-configuration").await;
     assert_eq!(oidc, meta);
 });
 
@@ -78,25 +62,9 @@ store_test!(jwks_publishes_current_and_next_keys, |srv| async move {
 });
 
 store_test!(health_readiness_and_metrics, |srv| async move {
-    let health: Value = srv
-        .http
-        .get(srv.at("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = srv.get_json("/healthz").await;
     assert_eq!(health["status"], "ok");
-    let ready: Value = srv
-        .http
-        .get(srv.at("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = srv.get_json("/readyz").await;
     assert_eq!(ready["status"], "ready");
     let (_, app) = srv.owned_app().await;
     srv.client_token(&app, None).await;

@@ -24,15 +24,7 @@ fn b64(v: &Value, field: &str) -> Vec<u8> {
 /// Verifies `token` as a resource server would: fetch the JWKS, pick the key by `kid`, check the
 /// signature, `typ`, issuer, audience and time. Returns the claims.
 pub async fn verify_with_jwks(srv: &TestServer, token: &str) -> JWTClaims<KeygateClaims> {
-    let jwks: Value = srv
-        .http
-        .get(srv.at("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = srv.get_json("/.well-known/jwks.json").await;
     let meta = Token::decode_metadata(token).unwrap();
     let kid = meta.key_id().expect("tokens carry a kid");
     let jwk = jwks["keys"]

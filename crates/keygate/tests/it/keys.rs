@@ -8,15 +8,7 @@ use serde_json::Value;
 use crate::jwt::verify_with_jwks;
 
 async fn kids(srv: &keygate_testkit::TestServer) -> Vec<String> {
-    let jwks: Value = srv
-        .http
-        .get(srv.at("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = srv.get_json("/.well-known/jwks.json").await;
     jwks["keys"]
         .as_array()
         .unwrap()

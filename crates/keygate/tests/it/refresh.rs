@@ -1,6 +1,6 @@
 //! Refresh-token rotation and reuse detection.
 
-use keygate_testkit::{query_param, store_test, TestApp, TestServer};
+use keygate_testkit::{store_test, TestApp, TestServer};
 use serde_json::Value;
 
 use crate::authorization_code::fixture;
@@ -12,26 +12,7 @@ async fn grant(
     user: &keygate_testkit::TestUser,
     scope: &str,
 ) -> (String, String) {
-    let back = srv
-        .authorize(
-            &[
-                ("response_type", "code"),
-                ("client_id", &app.client_id),
-                ("scope", scope),
-            ],
-            user,
-            true,
-        )
-        .await;
-    let code = query_param(&back, "code").unwrap();
-    let (status, body) = srv
-        .oauth_post(
-            "/oauth/token",
-            app,
-            &[("grant_type", "authorization_code"), ("code", &code)],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let body = srv.user_tokens(app, user, &[("scope", scope)]).await;
     (
         body["access_token"].as_str().unwrap().into(),
         body["refresh_token"].as_str().unwrap().into(),

@@ -1,27 +1,9 @@
 //! Revocation (RFC 7009) and introspection (RFC 7662).
 
-use keygate_testkit::{query_param, store_test, TestApp, TestServer, TestUser};
+use keygate_testkit::{store_test, TestApp, TestServer};
 use serde_json::Value;
 
 use crate::authorization_code::fixture;
-
-async fn user_tokens(srv: &TestServer, app: &TestApp, user: &TestUser) -> Value {
-    let back = srv
-        .authorize(
-            &[("response_type", "code"), ("client_id", &app.client_id)],
-            user,
-            true,
-        )
-        .await;
-    let code = query_param(&back, "code").unwrap();
-    srv.oauth_post(
-        "/oauth/token",
-        app,
-        &[("grant_type", "authorization_code"), ("code", &code)],
-    )
-    .await
-    .1
-}
 
 async fn introspect(srv: &TestServer, app: &TestApp, token: &str) -> Value {
     let (status, body) = srv
@@ -58,7 +40,7 @@ store_test!(revoking_an_access_token_takes_effect_at_once, |srv| async move {
 
 store_test!(revoking_a_refresh_token_ends_its_grant, |srv| async move {
     let (user, app) = fixture(&srv, "member", "contacts.read").await;
-    let tokens = user_tokens(&srv, &app, &user).await;
+    let tokens = srv.user_tokens(&app, &user, &[]).await;
     let (access, refresh) = (
         tokens["access_token"].as_str().unwrap(),
         tokens["refresh_token"].as_str().unwrap(),
@@ -143,3 +125,44 @@ store_test!(
         );
     }
 );
+
+store_test!(public_clients_may_revoke_but_not_introspect, |srv| async move {
+    let account = srv.account().await;
+    let user = srv.user(&account, "member").await;
+    let app = srv
+        .app(serde_json::json!({"name": "SPA", "client_type": "public", "redirect_uris": ["http://127.0.0.1:9/cb"]}))
+        .await;
+    let (code, verifier) =
+        crate::authorization_code::code_with_pkce(&srv, &app, &user, "contacts.read").await;
+    let (_, tokens) = srv
+        .oauth_post(
+            "/oauth/token",
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("code_verifier", verifier.secret()),
+                ("redirect_uri", "http://127.0.0.1:9/cb"),
+            ],
+        )
+        .await;
+    let access = tokens["access_token"].as_str().expect("token exchange");
+    let (status, body) = srv
+        .oauth_post("/oauth/introspect", &app, &[("token", access)])
+        .await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert_eq!(
+        srv.oauth_post("/oauth/revoke", &app, &[("token", access)])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        srv.me(access).await.0,
+        401,
+        "a public client can revoke its own tokens"
+    );
+});

@@ -1,6 +1,6 @@
 //! Suspending or revoking an account, app or user stops its credentials on the very next request.
 
-use keygate_testkit::{query_param, store_test};
+use keygate_testkit::store_test;
 use reqwest::Method;
 use serde_json::json;
 
@@ -70,21 +70,7 @@ store_test!(suspended_and_revoked_apps_lose_access, |srv| async move {
 
 store_test!(suspended_users_cannot_sign_in_or_refresh, |srv| async move {
     let (user, app) = fixture(&srv, "member", "contacts.read").await;
-    let back = srv
-        .authorize(
-            &[("response_type", "code"), ("client_id", &app.client_id)],
-            &user,
-            true,
-        )
-        .await;
-    let code = query_param(&back, "code").unwrap();
-    let (_, tokens) = srv
-        .oauth_post(
-            "/oauth/token",
-            &app,
-            &[("grant_type", "authorization_code"), ("code", &code)],
-        )
-        .await;
+    let tokens = srv.user_tokens(&app, &user, &[]).await;
     let (access, refresh) = (
         tokens["access_token"].as_str().unwrap(),
         tokens["refresh_token"].as_str().unwrap(),

@@ -1,7 +1,7 @@
 //! Revocation (RFC 7009) and introspection (RFC 7662). Both accept access tokens (JWTs) and refresh
 //! tokens; a client only ever affects or learns about tokens issued to itself.
 
-use keygate_core::model::{App, Grant, RefreshToken};
+use keygate_core::model::{App, ClientType, Grant, RefreshToken};
 use keygate_core::secret::SecretKind;
 use keygate_core::time::now;
 use serde::Serialize;
@@ -84,7 +84,11 @@ impl Keygate {
         Ok(())
     }
 
+    /// Only confidential clients may introspect: a public client's `client_id` proves nothing (RFC 7662 §4).
     pub async fn introspect(&self, app: &App, token: &str) -> Result<Introspection, OAuthError> {
+        if app.client_type != ClientType::Confidential {
+            return Err(OAuthError::invalid_client("introspection requires a confidential client"));
+        }
         let t = now();
         if is_refresh_token(token) {
             let Some((rt, grant)) = self.own_refresh_token(app, token).await? else {
