@@ -21,6 +21,7 @@ pub struct ConfigArgs {
     pub data_dir: Option<PathBuf>,
 }
 
+/// The merged configuration, not yet resolved: see [`finish`].
 pub fn load(args: &ConfigArgs, overrides: &[(&str, Option<String>)]) -> Result<Config, String> {
     let mut fig = Figment::from(Serialized::defaults(Config::default()));
     match &args.config {
@@ -33,11 +34,10 @@ pub fn load(args: &ConfigArgs, overrides: &[(&str, Option<String>)]) -> Result<C
     }
     // KEYGATE_TOKENS__ACCESS_TOKEN_TTL sets tokens.access_token_ttl. Variables that configure something
     // other than the server (the config path, the test suite's database) are not settings.
-    fig = fig.merge(
-        Env::prefixed("KEYGATE_")
-            .split("__")
-            .filter(|k| !(k.as_str() == "config" || k.as_str().starts_with("test_"))),
-    );
+    fig = fig.merge(Env::prefixed("KEYGATE_").split("__").filter(|k| {
+        let k = k.as_str().to_ascii_lowercase();
+        !(k == "config" || k.starts_with("test_"))
+    }));
     if let Some(url) = &args.database_url {
         fig = fig.merge(("database_url", url));
     }
@@ -49,12 +49,16 @@ pub fn load(args: &ConfigArgs, overrides: &[(&str, Option<String>)]) -> Result<C
             fig = fig.merge((*key, v));
         }
     }
-    let config: Config = fig.extract().map_err(|e| {
+    fig.extract().map_err(|e| {
         e.into_iter()
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
             .join("; ")
-    })?;
+    })
+}
+
+/// Derives the settings that follow from others and validates the result.
+pub fn finish(config: Config) -> Result<Config, String> {
     let config = config.resolved();
     let problems = config.problems();
     if problems.is_empty() {

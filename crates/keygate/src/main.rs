@@ -68,7 +68,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => serve::run(&cli.config, args).await,
         Command::Migrate => {
-            let config = config::load(&cli.config, &[])?;
+            let config = config::finish(config::load(&cli.config, &[])?)?;
             serve::init_logging(&config, false)?;
             keygate_server::bootstrap::open_store(&config)
                 .await
@@ -77,7 +77,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Config(ConfigCommand::Check) => {
-            let mut config = config::load(&cli.config, &[])?;
+            let mut config = config::finish(config::load(&cli.config, &[])?)?;
             if !config.master_key.is_empty() {
                 config.master_key = "(set)".into();
             }
@@ -90,7 +90,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Admin(args) => {
-            let config = config::load(&cli.config, &[])?;
+            let config = config::finish(config::load(&cli.config, &[])?)?;
             serve::init_logging(&config, true)?;
             let kg = keygate_server::bootstrap::open(&config)
                 .await

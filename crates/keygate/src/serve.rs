@@ -41,10 +41,18 @@ pub fn init_logging(config: &Config, quiet: bool) -> Result<(), String> {
 }
 
 pub async fn run(args: &ConfigArgs, serve: ServeArgs) -> Result<(), String> {
-    let config = config::load(
+    // Signal handlers first: a SIGTERM at any point after start-up is a graceful shutdown.
+    let shutdown = shutdown_signal()?;
+    let mut config = config::load(
         args,
         &[("listen", serve.listen), ("public_url", serve.public_url)],
     )?;
+    // Bind before deriving the public URL, so that port 0 advertises the port actually taken.
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    config.listen = listener.local_addr().map_err(|e| e.to_string())?;
+    let config = config::finish(config)?;
     init_logging(&config, false)?;
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
     let listen = config.listen;
@@ -67,15 +75,12 @@ pub async fn run(args: &ConfigArgs, serve: ServeArgs) -> Result<(), String> {
         print_first_start(&public_url);
     }
 
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     tracing::info!(%public_url, store = kg.store().backend().as_str(), "keygate is listening on {listen}");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(keygate_server::serve(listener, state, async {
         let _ = stop_rx.await;
     }));
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!(
         "shutting down: no new connections; waiting up to {}s for in-flight requests",
         grace.as_secs()
@@ -90,22 +95,18 @@ pub async fn run(args: &ConfigArgs, serve: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves on the first SIGTERM or SIGINT. The handlers are installed when this is called, not when the
+/// future is first polled.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    })
 }
 
 fn print_first_start(url: &str) {

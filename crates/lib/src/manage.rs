@@ -104,6 +104,10 @@ fn clean_label(field: &'static str, v: &str) -> std::result::Result<String, Inva
     Ok(v.to_owned())
 }
 
+fn parse_allowed_scopes(v: &str) -> std::result::Result<ScopeSet, InvalidInput> {
+    ScopeSet::parse(v).map_err(|e| InvalidInput::new("allowed_scopes", e.message))
+}
+
 fn default_app_scopes() -> ScopeSet {
     ScopeSet::all().without(|s| s == Scope::Impersonate)
 }
@@ -283,7 +287,7 @@ impl Keygate {
             }
         }
         let allowed_scopes = match &req.allowed_scopes {
-            Some(s) => ScopeSet::parse(s)?,
+            Some(s) => parse_allowed_scopes(s)?,
             None => default_app_scopes(),
         };
         if allowed_scopes.is_empty() {
@@ -355,7 +359,11 @@ impl Keygate {
                 "a revoked app cannot be reactivated; register a new one".into(),
             ));
         }
-        let allowed_scopes = req.allowed_scopes.as_deref().map(ScopeSet::parse).transpose()?;
+        let allowed_scopes = req
+            .allowed_scopes
+            .as_deref()
+            .map(parse_allowed_scopes)
+            .transpose()?;
         if allowed_scopes.as_ref().is_some_and(ScopeSet::is_empty) {
             return Err(InvalidInput::new("allowed_scopes", "must name at least one scope").into());
         }

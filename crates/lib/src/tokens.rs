@@ -107,7 +107,13 @@ impl Keygate {
         token: &str,
     ) -> Result<AccessTokenClaims, TokenRejection> {
         let header = decode_header(token).map_err(|_| TokenRejection::Malformed)?;
-        if header.typ.as_deref().map(str::to_ascii_lowercase).as_deref() != Some(ACCESS_TOKEN_TYP) {
+        // RFC 9068 §4: `at+jwt`, or the full media type `application/at+jwt`, case-insensitively.
+        let typ = header
+            .typ
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if typ.strip_prefix("application/").unwrap_or(&typ) != ACCESS_TOKEN_TYP {
             return Err(TokenRejection::WrongType);
         }
         let kid = header.kid.ok_or(TokenRejection::UnknownKey)?;

@@ -2,6 +2,7 @@
 //! contain a hash; secrets appear only in the `Created*` responses, once.
 
 use keygate_core::model::{Account, AdminToken, App, SigningKeyRecord, User};
+use keygate_core::time::now;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +74,11 @@ pub struct AppView {
 
 impl From<&App> for AppView {
     fn from(a: &App) -> Self {
+        // A previous secret past its grace no longer works, so it is not shown as if it did.
+        let previous = a
+            .previous_secret
+            .as_ref()
+            .filter(|s| s.expires_at.is_some_and(|t| t > now()));
         Self {
             client_id: a.client_id.to_string(),
             name: a.name.clone(),
@@ -85,8 +91,8 @@ impl From<&App> for AppView {
             refresh_token_ttl: a.refresh_token_ttl,
             status: a.status.to_string(),
             secret_last4: a.secret.as_ref().map(|s| s.last4.clone()),
-            previous_secret_last4: a.previous_secret.as_ref().map(|s| s.last4.clone()),
-            previous_secret_expires_at: a.previous_secret.as_ref().and_then(|s| s.expires_at),
+            previous_secret_last4: previous.map(|s| s.last4.clone()),
+            previous_secret_expires_at: previous.and_then(|s| s.expires_at),
             created_at: a.created_at,
             updated_at: a.updated_at,
         }

@@ -79,6 +79,35 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
 /// A JSON body for the REST APIs, rejecting with problem details.
 pub struct ApiJson<T>(pub T);
 
+/// A JSON body that may also be left out entirely (`None`); when present, the same rules as [`ApiJson`].
+pub struct OptionalApiJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalApiJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|r| match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+                    r.status(),
+                    "body-too-large",
+                    "Body too large",
+                    "the request body is too large",
+                ),
+                status => Problem::new(status, "invalid-body", "Invalid body", r.body_text()),
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalApiJson(None));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|ApiJson(v)| OptionalApiJson(Some(v)))
+    }
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Problem;
 
@@ -90,7 +119,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-fn json_problem(r: JsonRejection) -> Problem {
+pub fn json_problem(r: JsonRejection) -> Problem {
     let status = r.status();
     let detail = r.body_text();
     match r {

@@ -87,7 +87,9 @@ impl Keygate {
     /// Only confidential clients may introspect: a public client's `client_id` proves nothing (RFC 7662 §4).
     pub async fn introspect(&self, app: &App, token: &str) -> Result<Introspection, OAuthError> {
         if app.client_type != ClientType::Confidential {
-            return Err(OAuthError::invalid_client("introspection requires a confidential client"));
+            return Err(OAuthError::invalid_client(
+                "introspection requires a confidential client",
+            ));
         }
         let t = now();
         if is_refresh_token(token) {

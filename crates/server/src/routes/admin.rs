@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::Problem;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, OptionalApiJson};
 use crate::state::AppState;
 
 type ApiResult = Result<Response, Problem>;
@@ -166,22 +166,9 @@ struct RotateSecret {
 async fn rotate_secret(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    OptionalApiJson(body): OptionalApiJson<RotateSecret>,
 ) -> ApiResult {
-    let grace = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        serde_json::from_slice::<RotateSecret>(&body)
-            .map_err(|e| {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid-body",
-                    "Invalid body",
-                    e.to_string(),
-                )
-            })?
-            .grace_seconds
-    };
+    let grace = body.and_then(|b| b.grace_seconds);
     let mut res = Json(s.keygate.rotate_app_secret(&id, grace).await?).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
