@@ -58,6 +58,10 @@ string_id!(
     /// A user's opaque id: `usr_` and 20 characters of `[a-z0-9]`.
     UserId
 );
+string_id!(
+    /// The public id of an API key, sent in `X-Api-Key`: `kgk_` and 20 characters of `[a-z0-9]`.
+    ApiKeyId
+);
 
 impl AccountName {
     pub fn parse(v: &str) -> Result<Self, InvalidInput> {
@@ -122,6 +126,33 @@ impl UserId {
     }
 }
 
+impl ApiKeyId {
+    pub const PREFIX: &'static str = "kgk_";
+    const RANDOM_LEN: usize = 20;
+
+    pub fn generate() -> Self {
+        Self(format!(
+            "{}{}",
+            Self::PREFIX,
+            random_string(LOWER_ALNUM, Self::RANDOM_LEN)
+        ))
+    }
+
+    pub fn parse(v: &str) -> Result<Self, InvalidInput> {
+        let ok = v.strip_prefix(Self::PREFIX).is_some_and(|rest| {
+            rest.len() == Self::RANDOM_LEN && rest.bytes().all(|c| LOWER_ALNUM.contains(&c))
+        });
+        if ok {
+            Ok(Self(v.to_owned()))
+        } else {
+            Err(InvalidInput::new(
+                "api_key",
+                "must look like kgk_ followed by 20 characters of a-z and 0-9",
+            ))
+        }
+    }
+}
+
 /// An opaque random id for rows nobody types by hand (grants, admin tokens, signing keys, JWT ids).
 pub fn opaque_id(prefix: &str) -> String {
     format!("{prefix}{}", random_string(LOWER_ALNUM, 20))
@@ -148,6 +179,12 @@ mod tests {
         assert_eq!(UserId::parse(u.as_str()).unwrap(), u);
         assert!(ClientId::parse("ABCDEFGHIJKLMNOPQRSTUVWX").is_err());
         assert!(UserId::parse("usr_short").is_err());
+        let k = ApiKeyId::generate();
+        assert_eq!(ApiKeyId::parse(k.as_str()).unwrap(), k);
+        assert!(
+            ApiKeyId::parse(c.as_str()).is_err(),
+            "client ids and key ids never look alike"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The records Keygate manages. The store persists them; the protocol layers read them.
 
-use crate::ids::{AccountName, ClientId, UserId};
+use crate::ids::{AccountName, ApiKeyId, ClientId, UserId};
 use crate::password::PasswordDigest;
 use crate::scope::ScopeSet;
 use crate::InvalidInput;
@@ -44,6 +44,10 @@ text_enum!(
     AppStatus, "status" { Active = "active", Suspended = "suspended", Revoked = "revoked" }
 );
 text_enum!(Role, "role" { Admin = "admin", Member = "member" });
+text_enum!(
+    /// Keys are never suspended, only revoked: a revoked key is dead for good.
+    KeyStatus, "status" { Active = "active", Revoked = "revoked" }
+);
 text_enum!(ClientType, "client_type" { Confidential = "confidential", Public = "public" });
 text_enum!(SigningAlgorithm, "algorithm" { ES256 = "ES256", EdDSA = "EdDSA", RS256 = "RS256" });
 text_enum!(
@@ -195,4 +199,54 @@ pub struct RefreshToken {
     pub expires_at: i64,
     /// Set when it was exchanged for a successor; presenting it again after the grace window is reuse.
     pub rotated_at: Option<i64>,
+}
+
+/// An API key with a secret: a server-side integration's credential, exchanged for access tokens at
+/// `POST /auth`. It acts as one user of its account, or as the account itself (a service key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub account: AccountName,
+    pub name: String,
+    /// `None`: a service key acting as the account.
+    pub user_id: Option<UserId>,
+    pub scopes: ScopeSet,
+    pub status: KeyStatus,
+    pub secret: StoredSecret,
+    pub previous_secret: Option<StoredSecret>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// One sign-in with an API key: the tokens of a refresh chain share it, and it ends at `expires_at`
+/// (the maximum session length) however often the token is refreshed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySession {
+    pub id: String,
+    pub key_id: ApiKeyId,
+    pub account: AccountName,
+    pub user_id: Option<UserId>,
+    pub scope: ScopeSet,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A security event: who did what to which credential. Never contains a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Assigned by the store, increasing.
+    pub id: i64,
+    pub at: i64,
+    /// The account the event concerns, when it concerns one.
+    pub account: Option<AccountName>,
+    /// Who acted: `admin_token:adm_…`, `cli`, `system`, `user:usr_…`, `api_key:kgk_…`.
+    pub actor: String,
+    /// What happened, `noun.verb`: `app.created`, `api_key.revoked`, `account.suspended`…
+    pub action: String,
+    /// What it happened to: a client id, key id, user id, account name.
+    pub target: String,
+    /// Further facts as a JSON object.
+    pub details: String,
 }

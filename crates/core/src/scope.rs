@@ -76,6 +76,12 @@ impl ScopeSet {
         Self(Scope::ALL.into_iter().collect())
     }
 
+    /// What apps and keys may request unless configured otherwise: every scope a member could grant.
+    /// Neither `impersonate` nor `full` (which contains it) is given by default.
+    pub fn member_default() -> Self {
+        Self::from_scopes([Scope::ContactsRead, Scope::ContactsWrite, Scope::Hooks])
+    }
+
     /// Parses a space-separated list; unknown scopes are an error naming them.
     pub fn parse(v: &str) -> Result<Self, InvalidInput> {
         let mut set = BTreeSet::new();

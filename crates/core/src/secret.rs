@@ -16,6 +16,7 @@ const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
     ClientSecret,
+    ApiKeySecret,
     AdminToken,
     RefreshToken,
     AuthorizationCode,
@@ -25,6 +26,7 @@ impl SecretKind {
     pub fn prefix(self) -> &'static str {
         match self {
             SecretKind::ClientSecret => "kgcs_",
+            SecretKind::ApiKeySecret => "kgsk_",
             SecretKind::AdminToken => "kgat_",
             SecretKind::RefreshToken => "kgrt_",
             SecretKind::AuthorizationCode => "kgac_",

@@ -5,8 +5,9 @@ use std::io::BufRead;
 
 use clap::{Args, Subcommand};
 use keygate_core::model::{AccountStatus, AppStatus, ClientType, Role, UserStatus};
+use keygate_lib::api_keys::{AuditFilter, CreateApiKey};
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
-use keygate_lib::{Keygate, ManageError};
+use keygate_lib::{Actor, Keygate, ManageError, Manager};
 
 use crate::output::Output;
 
@@ -36,6 +37,58 @@ pub enum AdminCommand {
     /// JWT signing keys
     #[command(subcommand)]
     Keys(KeyCmd),
+    /// API keys with a secret, for server-side integrations
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(ApiKeyCmd),
+    /// The audit log of security events, newest first
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCmd {
+    /// Create a key (its secret is shown once); with --user it acts as that user, else as the account
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+        /// Space-separated scopes the key may grant
+        #[arg(long)]
+        scopes: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    Show {
+        id: String,
+    },
+    /// Issue a new secret (shown once); the old one works for --grace seconds
+    Rotate {
+        id: String,
+        #[arg(long)]
+        grace: Option<i64>,
+    },
+    /// Revoke for good: every token issued through the key stops working at once
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[arg(long)]
+    account: Option<String>,
+    /// An action such as api_key.revoked, or a kind such as api_key.
+    #[arg(long)]
+    action: Option<String>,
+    /// Only events older than this id (for paging)
+    #[arg(long)]
+    before: Option<i64>,
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +250,16 @@ const APP_COLUMNS: &[&str] = &[
     "secret_last4",
 ];
 const TOKEN_COLUMNS: &[&str] = &["id", "name", "last4", "revoked_at"];
+const API_KEY_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "acts_as",
+    "user_id",
+    "scopes",
+    "status",
+    "secret_last4",
+];
+const AUDIT_COLUMNS: &[&str] = &["id", "at", "actor", "action", "target", "account"];
 const KEY_COLUMNS: &[&str] = &["kid", "algorithm", "state", "created_at", "publish_until"];
 
 fn read_password() -> Result<String, ManageError> {
@@ -212,16 +275,19 @@ fn read_password() -> Result<String, ManageError> {
 
 pub async fn run(kg: &Keygate, args: AdminArgs) -> Result<(), ManageError> {
     let out = Output { json: args.json };
+    let kg = &kg.manage(Actor::Cli);
     match args.command {
         AdminCommand::Accounts(cmd) => accounts(kg, out, cmd).await,
         AdminCommand::Users(cmd) => users(kg, out, cmd).await,
         AdminCommand::Apps(cmd) => apps(kg, out, cmd).await,
         AdminCommand::Tokens(cmd) => tokens(kg, out, cmd).await,
         AdminCommand::Keys(cmd) => keys(kg, out, cmd).await,
+        AdminCommand::ApiKeys(cmd) => api_keys(kg, out, cmd).await,
+        AdminCommand::Audit(args) => audit(kg, out, args).await,
     }
 }
 
-async fn accounts(kg: &Keygate, out: Output, cmd: AccountCmd) -> Result<(), ManageError> {
+async fn accounts(kg: &Manager<'_>, out: Output, cmd: AccountCmd) -> Result<(), ManageError> {
     let status = |s| UpdateAccount {
         status: Some(s),
         ..Default::default()
@@ -252,7 +318,7 @@ async fn accounts(kg: &Keygate, out: Output, cmd: AccountCmd) -> Result<(), Mana
     Ok(())
 }
 
-async fn users(kg: &Keygate, out: Output, cmd: UserCmd) -> Result<(), ManageError> {
+async fn users(kg: &Manager<'_>, out: Output, cmd: UserCmd) -> Result<(), ManageError> {
     let status = |s| UpdateUser {
         status: Some(s),
         ..Default::default()
@@ -329,7 +395,7 @@ fn non_empty(v: Vec<String>) -> Option<Vec<String>> {
     (!v.is_empty()).then_some(v)
 }
 
-async fn apps(kg: &Keygate, out: Output, cmd: AppCmd) -> Result<(), ManageError> {
+async fn apps(kg: &Manager<'_>, out: Output, cmd: AppCmd) -> Result<(), ManageError> {
     let status = |s| UpdateApp {
         status: Some(s),
         ..Default::default()
@@ -394,7 +460,7 @@ async fn apps(kg: &Keygate, out: Output, cmd: AppCmd) -> Result<(), ManageError>
     Ok(())
 }
 
-async fn tokens(kg: &Keygate, out: Output, cmd: TokenCmd) -> Result<(), ManageError> {
+async fn tokens(kg: &Manager<'_>, out: Output, cmd: TokenCmd) -> Result<(), ManageError> {
     match cmd {
         TokenCmd::Create { name } => {
             out.record(&kg.create_admin_token(&name).await?);
@@ -409,10 +475,53 @@ async fn tokens(kg: &Keygate, out: Output, cmd: TokenCmd) -> Result<(), ManageEr
     Ok(())
 }
 
-async fn keys(kg: &Keygate, out: Output, cmd: KeyCmd) -> Result<(), ManageError> {
+async fn keys(kg: &Manager<'_>, out: Output, cmd: KeyCmd) -> Result<(), ManageError> {
     match cmd {
         KeyCmd::List => out.table(&kg.list_signing_keys().await?, KEY_COLUMNS),
         KeyCmd::Rotate => out.table(&kg.rotate_signing_keys().await?, KEY_COLUMNS),
     }
+    Ok(())
+}
+
+async fn api_keys(kg: &Manager<'_>, out: Output, cmd: ApiKeyCmd) -> Result<(), ManageError> {
+    match cmd {
+        ApiKeyCmd::Create {
+            account,
+            name,
+            user,
+            scopes,
+        } => {
+            out.record(
+                &kg.create_api_key(
+                    &account,
+                    CreateApiKey {
+                        name,
+                        user_id: user,
+                        scopes,
+                    },
+                )
+                .await?,
+            );
+            out.secret_notice("secret");
+        }
+        ApiKeyCmd::List { account } => out.table(&kg.list_api_keys(&account).await?, API_KEY_COLUMNS),
+        ApiKeyCmd::Show { id } => out.record(&kg.get_api_key(&id).await?),
+        ApiKeyCmd::Rotate { id, grace } => {
+            out.record(&kg.rotate_api_key(&id, grace).await?);
+            out.secret_notice("secret");
+        }
+        ApiKeyCmd::Revoke { id } => out.record(&kg.revoke_api_key(&id).await?),
+    }
+    Ok(())
+}
+
+async fn audit(kg: &Manager<'_>, out: Output, args: AuditArgs) -> Result<(), ManageError> {
+    let filter = AuditFilter {
+        account: args.account,
+        action: args.action,
+        before: args.before,
+        limit: Some(args.limit),
+    };
+    out.table(&kg.list_audit(filter).await?, AUDIT_COLUMNS);
     Ok(())
 }

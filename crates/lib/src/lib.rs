@@ -9,6 +9,9 @@ use keygate_core::crypto::{KeyPurpose, MasterKey, Sealer};
 use keygate_core::secret::Pepper;
 use keygate_store::Store;
 
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
 pub mod error;
 pub mod manage;
 pub mod oauth;
@@ -17,8 +20,10 @@ pub mod signing;
 pub mod tokens;
 pub mod views;
 
+pub use audit::Actor;
 pub use error::{ManageError, OAuthError, OAuthErrorCode};
-pub use settings::TokenSettings;
+pub use manage::Manager;
+pub use settings::{ApiKeySettings, Settings, TokenSettings};
 use signing::{KeyError, Keyring};
 
 #[derive(Clone)]
@@ -29,6 +34,7 @@ pub struct Keygate {
 struct Inner {
     store: Arc<dyn Store>,
     settings: TokenSettings,
+    api_keys: ApiKeySettings,
     pepper: Pepper,
     tickets: aws_lc_rs::hmac::Key,
     keyring: Keyring,
@@ -36,11 +42,11 @@ struct Inner {
 
 impl Keygate {
     /// Opens the service over a migrated store, creating the first signing keys if there are none.
-    pub async fn open(
-        store: Arc<dyn Store>,
-        master: &MasterKey,
-        settings: TokenSettings,
-    ) -> Result<Self, KeyError> {
+    pub async fn open(store: Arc<dyn Store>, master: &MasterKey, all: Settings) -> Result<Self, KeyError> {
+        let Settings {
+            tokens: settings,
+            api_keys,
+        } = all;
         let retire_publish_for = settings.max_access_token_ttl + settings.leeway + MAINTENANCE_INTERVAL_SECS;
         let keyring = Keyring::open(
             store.clone(),
@@ -58,6 +64,7 @@ impl Keygate {
                 ),
                 store,
                 settings,
+                api_keys,
                 keyring,
             }),
         })
@@ -68,6 +75,9 @@ impl Keygate {
     }
     pub fn settings(&self) -> &TokenSettings {
         &self.inner.settings
+    }
+    pub fn api_key_settings(&self) -> &ApiKeySettings {
+        &self.inner.api_keys
     }
     pub fn pepper(&self) -> &Pepper {
         &self.inner.pepper

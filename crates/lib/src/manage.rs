@@ -3,7 +3,7 @@
 
 use keygate_core::ids::{opaque_id, AccountName, ClientId, UserId};
 use keygate_core::model::{AccountStatus, AdminToken, AppStatus, ClientType, Role, StoredSecret, UserStatus};
-use keygate_core::scope::{Scope, ScopeSet};
+use keygate_core::scope::ScopeSet;
 use keygate_core::secret::{Secret, SecretKind};
 use keygate_core::time::now;
 use keygate_core::uri::{validate_redirect_uri, OriginPattern};
@@ -11,8 +11,10 @@ use keygate_core::{email, password, InvalidInput};
 use keygate_store::{AccountPatch, AppPatch, NewAccount, NewApp, NewUser, UserPatch};
 use serde::{Deserialize, Deserializer};
 
+use serde_json::json;
+
 use crate::views::*;
-use crate::{Keygate, ManageError};
+use crate::{Actor, Keygate, ManageError};
 
 type Result<T> = std::result::Result<T, ManageError>;
 
@@ -69,7 +71,7 @@ pub struct CreateApp {
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub allowed_origins: Vec<String>,
-    /// Space-separated; defaults to every scope but `impersonate`.
+    /// Space-separated; defaults to `contacts.read contacts.write hooks`.
     pub allowed_scopes: Option<String>,
     pub access_token_ttl: Option<i64>,
     pub refresh_token_ttl: Option<i64>,
@@ -93,7 +95,7 @@ pub struct UpdateApp {
     pub status: Option<AppStatus>,
 }
 
-fn clean_label(field: &'static str, v: &str) -> std::result::Result<String, InvalidInput> {
+pub(crate) fn clean_label(field: &'static str, v: &str) -> std::result::Result<String, InvalidInput> {
     let v = v.trim();
     if v.is_empty() || v.chars().count() > 100 || v.chars().any(char::is_control) {
         return Err(InvalidInput::new(
@@ -108,17 +110,69 @@ fn parse_allowed_scopes(v: &str) -> std::result::Result<ScopeSet, InvalidInput> 
     ScopeSet::parse(v).map_err(|e| InvalidInput::new("allowed_scopes", e.message))
 }
 
-fn default_app_scopes() -> ScopeSet {
-    ScopeSet::all().without(|s| s == Scope::Impersonate)
+/// The grace period of a secret rotation: as requested, or the configured default; at most 30 days.
+pub(crate) fn rotation_grace(requested: Option<i64>, default: i64) -> std::result::Result<i64, InvalidInput> {
+    let grace = requested.unwrap_or(default);
+    if (0..=30 * 86_400).contains(&grace) {
+        Ok(grace)
+    } else {
+        Err(InvalidInput::new(
+            "grace_seconds",
+            "must be between 0 and 2592000 (30 days)",
+        ))
+    }
+}
+
+/// Management operations performed by one actor; every change is written to the audit log.
+pub struct Manager<'a> {
+    kg: &'a Keygate,
+    actor: Actor,
+}
+
+impl std::ops::Deref for Manager<'_> {
+    type Target = Keygate;
+    fn deref(&self) -> &Keygate {
+        self.kg
+    }
 }
 
 impl Keygate {
-    fn stored(&self, secret: &Secret) -> StoredSecret {
+    pub fn manage(&self, actor: Actor) -> Manager<'_> {
+        Manager { kg: self, actor }
+    }
+
+    pub(crate) fn stored(&self, secret: &Secret) -> StoredSecret {
         StoredSecret {
             hash: self.pepper().hash(secret.expose()),
             last4: secret.last4(),
             expires_at: None,
         }
+    }
+
+    /// The live admin token matching `presented`, if any.
+    pub async fn authenticate_admin(
+        &self,
+        presented: &str,
+    ) -> std::result::Result<Option<AdminToken>, keygate_store::StoreError> {
+        if !presented.starts_with(SecretKind::AdminToken.prefix()) {
+            return Ok(None);
+        }
+        // Looked up by its keyed hash: equality on a MAC of the secret leaks nothing usable about it.
+        self.store()
+            .find_admin_token(&self.pepper().hash(presented))
+            .await
+    }
+}
+
+impl Manager<'_> {
+    pub(crate) async fn record(
+        &self,
+        action: &str,
+        target: &str,
+        account: Option<&AccountName>,
+        details: serde_json::Value,
+    ) {
+        self.kg.audit(&self.actor, action, target, account, details).await;
     }
 
     // --- accounts ---------------------------------------------------------------------------------
@@ -133,6 +187,13 @@ impl Keygate {
             .store()
             .create_account(&NewAccount { name, display_name }, now())
             .await?;
+        self.record(
+            "account.created",
+            a.name.as_str(),
+            Some(&a.name),
+            json!({"display_name": a.display_name}),
+        )
+        .await;
         Ok((&a).into())
     }
 
@@ -173,6 +234,18 @@ impl Keygate {
             .update_account(&name, &patch, now())
             .await?
             .ok_or_else(|| ManageError::NotFound(format!("account {name}")))?;
+        let action = match req.status {
+            Some(AccountStatus::Suspended) => "account.suspended",
+            Some(AccountStatus::Active) => "account.activated",
+            None => "account.updated",
+        };
+        self.record(
+            action,
+            name.as_str(),
+            Some(&name),
+            json!({"display_name": req.display_name}),
+        )
+        .await;
         Ok((&a).into())
     }
 
@@ -190,6 +263,13 @@ impl Keygate {
             role: req.role,
         };
         let u = self.store().create_user(&new, now()).await?;
+        self.record(
+            "user.created",
+            u.id.as_str(),
+            Some(&u.account),
+            json!({"email": u.email, "role": u.role}),
+        )
+        .await;
         Ok((&u).into())
     }
 
@@ -229,6 +309,10 @@ impl Keygate {
             .update_user(&id, &patch, now())
             .await?
             .ok_or_else(|| ManageError::NotFound(format!("user {id}")))?;
+        let details =
+            json!({"role": req.role, "status": req.status, "password_changed": req.password.is_some()});
+        self.record("user.updated", u.id.as_str(), Some(&u.account), details)
+            .await;
         Ok((&u).into())
     }
 
@@ -288,7 +372,7 @@ impl Keygate {
         }
         let allowed_scopes = match &req.allowed_scopes {
             Some(s) => parse_allowed_scopes(s)?,
-            None => default_app_scopes(),
+            None => ScopeSet::member_default(),
         };
         if allowed_scopes.is_empty() {
             return Err(InvalidInput::new("allowed_scopes", "must name at least one scope").into());
@@ -315,6 +399,14 @@ impl Keygate {
             secret: secret.as_ref().map(|s| self.stored(s)),
         };
         let app = self.store().create_app(&new, now()).await?;
+        let details = json!({"name": app.name, "client_type": app.client_type, "scopes": app.allowed_scopes});
+        self.record(
+            "app.created",
+            app.client_id.as_str(),
+            app.owner_account.as_ref(),
+            details,
+        )
+        .await;
         Ok(AppWithSecret {
             app: (&app).into(),
             client_secret: secret.map(|s| s.expose().to_owned()),
@@ -388,6 +480,19 @@ impl Keygate {
             .update_app(&app.client_id, &patch, now())
             .await?
             .ok_or_else(|| ManageError::NotFound(format!("app {}", app.client_id)))?;
+        let action = match req.status {
+            Some(AppStatus::Active) if app.status != AppStatus::Active => "app.activated",
+            Some(AppStatus::Suspended) if app.status != AppStatus::Suspended => "app.suspended",
+            Some(AppStatus::Revoked) if app.status != AppStatus::Revoked => "app.revoked",
+            _ => "app.updated",
+        };
+        self.record(
+            action,
+            app.client_id.as_str(),
+            app.owner_account.as_ref(),
+            json!({}),
+        )
+        .await;
         Ok((&updated).into())
     }
 
@@ -407,10 +512,7 @@ impl Keygate {
         if app.status == AppStatus::Revoked {
             return Err(ManageError::Conflict("the app is revoked".into()));
         }
-        let grace = grace_seconds.unwrap_or(self.settings().secret_rotation_grace);
-        if !(0..=30 * 86_400).contains(&grace) {
-            return Err(InvalidInput::new("grace_seconds", "must be between 0 and 2592000 (30 days)").into());
-        }
+        let grace = rotation_grace(grace_seconds, self.settings().secret_rotation_grace)?;
         let t = now();
         let secret = SecretKind::ClientSecret.generate();
         let previous_expires_at = (grace > 0).then_some(t + grace);
@@ -419,6 +521,14 @@ impl Keygate {
             .replace_app_secret(&app.client_id, &self.stored(&secret), previous_expires_at, t)
             .await?
             .ok_or_else(|| ManageError::NotFound(format!("app {}", app.client_id)))?;
+        let details = json!({"grace_seconds": grace, "last4": secret.last4()});
+        self.record(
+            "app.secret_rotated",
+            app.client_id.as_str(),
+            app.owner_account.as_ref(),
+            details,
+        )
+        .await;
         Ok(AppWithSecret {
             app: (&updated).into(),
             client_secret: Some(secret.expose().to_owned()),
@@ -438,24 +548,17 @@ impl Keygate {
             revoked_at: None,
         };
         self.store().create_admin_token(&token).await?;
+        self.record(
+            "admin_token.created",
+            &token.id,
+            None,
+            json!({"name": token.name}),
+        )
+        .await;
         Ok(AdminTokenWithSecret {
             token: (&token).into(),
             secret: secret.expose().to_owned(),
         })
-    }
-
-    /// The live admin token matching `presented`, if any.
-    pub async fn authenticate_admin(
-        &self,
-        presented: &str,
-    ) -> std::result::Result<Option<AdminToken>, keygate_store::StoreError> {
-        if !presented.starts_with(SecretKind::AdminToken.prefix()) {
-            return Ok(None);
-        }
-        // Looked up by its keyed hash: equality on a MAC of the secret leaks nothing usable about it.
-        self.store()
-            .find_admin_token(&self.pepper().hash(presented))
-            .await
     }
 
     pub async fn list_admin_tokens(&self) -> Result<Vec<AdminTokenView>> {
@@ -470,6 +573,7 @@ impl Keygate {
 
     pub async fn revoke_admin_token(&self, id: &str) -> Result<()> {
         if self.store().revoke_admin_token(id, now()).await? {
+            self.record("admin_token.revoked", id, None, json!({})).await;
             Ok(())
         } else {
             Err(ManageError::NotFound(format!("live admin token {id}")))
@@ -499,6 +603,9 @@ impl Keygate {
                 "another node rotated the keys at the same moment; try again".into(),
             ));
         }
+        let current = self.keyring().current().signer.kid.clone();
+        self.record("signing_keys.rotated", &current, None, json!({}))
+            .await;
         self.list_signing_keys().await
     }
 }

@@ -95,3 +95,50 @@ impl TokenSettings {
         }
     }
 }
+
+/// Policy for API keys exchanged at `POST /auth`. Durations in seconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiKeySettings {
+    /// Lifetime of an access token from `POST /auth` or `POST /auth/refresh`.
+    pub token_ttl: i64,
+    /// A refresh chain ends this long after the `POST /auth` that began it; then the key must sign in again.
+    pub max_session: i64,
+    /// How long a key's previous secret keeps working after rotation, unless the rotation says otherwise.
+    pub secret_rotation_grace: i64,
+}
+
+impl Default for ApiKeySettings {
+    fn default() -> Self {
+        Self {
+            token_ttl: 3600,
+            max_session: 12 * 3600,
+            secret_rotation_grace: 86_400,
+        }
+    }
+}
+
+impl ApiKeySettings {
+    pub fn problems(&self, max_access_token_ttl: i64) -> Vec<String> {
+        let mut out = Vec::new();
+        if !(1..=max_access_token_ttl).contains(&self.token_ttl) {
+            out.push(format!(
+                "api_keys.token_ttl must be between 1 and tokens.max_access_token_ttl ({max_access_token_ttl}) seconds"
+            ));
+        }
+        if self.max_session < self.token_ttl {
+            out.push("api_keys.max_session must be at least api_keys.token_ttl".into());
+        }
+        if self.secret_rotation_grace < 0 {
+            out.push("api_keys.secret_rotation_grace must not be negative".into());
+        }
+        out
+    }
+}
+
+/// Everything the service layer is configured with.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub tokens: TokenSettings,
+    pub api_keys: ApiKeySettings,
+}

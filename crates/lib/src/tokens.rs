@@ -2,10 +2,10 @@
 
 use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
 use keygate_core::claims::{AccessTokenClaims, ACCESS_TOKEN_TYP};
-use keygate_core::ids::{opaque_id, AccountName, ClientId, UserId};
+use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, UserId};
 use keygate_core::scope::ScopeSet;
 use keygate_core::time::now;
-use keygate_store::{Liveness, LivenessQuery, StoreError};
+use keygate_store::{CredentialRef, Liveness, LivenessQuery, StoreError};
 
 use crate::Keygate;
 
@@ -13,15 +13,17 @@ use crate::Keygate;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
     User(UserId),
-    /// The app itself, for its owner account (client_credentials).
-    App,
+    /// The credential itself, for its account: an app's client_credentials, or a service API key.
+    Credential,
 }
 
 pub struct AccessTokenRequest<'a> {
-    pub client_id: &'a ClientId,
+    /// The app's client id or the API key's id (the `client_id` claim either way).
+    pub client_id: &'a str,
     pub account: &'a AccountName,
     pub subject: Subject,
     pub scope: &'a ScopeSet,
+    /// The grant (apps) or key session (API keys) the token belongs to.
     pub grant_id: Option<&'a str>,
     pub ttl: i64,
 }
@@ -61,12 +63,51 @@ pub enum TokenRejection {
     Store(#[from] StoreError),
 }
 
+/// What a token was obtained with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A developer app (OAuth client).
+    App(ClientId),
+    /// An API key with a secret, exchanged at `POST /auth`.
+    ApiKey(ApiKeyId),
+}
+
+impl Credential {
+    /// Key ids and client ids never look alike (`kgk_` has an underscore), so the claim tells them apart.
+    fn from_claim(client_id: &str) -> Result<Self, TokenRejection> {
+        if client_id.starts_with(ApiKeyId::PREFIX) {
+            ApiKeyId::parse(client_id)
+                .map(Credential::ApiKey)
+                .map_err(|_| TokenRejection::BadClaims)
+        } else {
+            ClientId::parse(client_id)
+                .map(Credential::App)
+                .map_err(|_| TokenRejection::BadClaims)
+        }
+    }
+
+    /// The name `/v1/me` and the docs use for this kind of credential.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credential::App(_) => "oauth_app",
+            Credential::ApiKey(_) => "api_key",
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Credential::App(id) => id.as_str(),
+            Credential::ApiKey(id) => id.as_str(),
+        }
+    }
+}
+
 /// A validated access token: the caller of a protected endpoint.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub claims: AccessTokenClaims,
     pub account: AccountName,
-    pub client_id: ClientId,
+    pub credential: Credential,
     pub user_id: Option<UserId>,
     pub scope: ScopeSet,
 }
@@ -81,14 +122,14 @@ impl Keygate {
             iss: self.settings().issuer.clone(),
             sub: match &req.subject {
                 Subject::User(id) => id.to_string(),
-                Subject::App => req.client_id.to_string(),
+                Subject::Credential => req.client_id.to_owned(),
             },
             aud: self.settings().audience().to_owned(),
             exp: t + req.ttl,
             iat: t,
             nbf: t,
             jti: opaque_id("at_"),
-            client_id: req.client_id.to_string(),
+            client_id: req.client_id.to_owned(),
             scope: req.scope.to_string(),
             account: req.account.to_string(),
             sid: req.grant_id.map(str::to_owned),
@@ -155,21 +196,31 @@ impl Keygate {
     pub async fn validate_access_token(&self, token: &str) -> Result<Principal, TokenRejection> {
         let claims = self.verify_access_token_signature(token).await?;
         let account = AccountName::parse(&claims.account).map_err(|_| TokenRejection::BadClaims)?;
-        let client_id = ClientId::parse(&claims.client_id).map_err(|_| TokenRejection::BadClaims)?;
+        let credential = Credential::from_claim(&claims.client_id)?;
         let scope = ScopeSet::parse(&claims.scope).map_err(|_| TokenRejection::BadClaims)?;
         let user_id = if claims.sub == claims.client_id {
             None
         } else {
             Some(UserId::parse(&claims.sub).map_err(|_| TokenRejection::BadClaims)?)
         };
+        let credential_ref = match &credential {
+            Credential::App(id) => CredentialRef::App {
+                client_id: id.as_str(),
+                grant_id: claims.sid.as_deref(),
+            },
+            Credential::ApiKey(id) => CredentialRef::ApiKey {
+                key_id: id.as_str(),
+                session_id: claims.sid.as_deref().ok_or(TokenRejection::BadClaims)?,
+            },
+        };
         let liveness = self
             .store()
             .liveness(&LivenessQuery {
                 jti: &claims.jti,
-                grant_id: claims.sid.as_deref(),
-                client_id: &claims.client_id,
+                credential: credential_ref,
                 account: &claims.account,
                 user_id: user_id.as_ref().map(UserId::as_str),
+                now: now(),
             })
             .await?;
         if liveness != Liveness::Live {
@@ -178,7 +229,7 @@ impl Keygate {
         Ok(Principal {
             claims,
             account,
-            client_id,
+            credential,
             user_id,
             scope,
         })

@@ -1,7 +1,7 @@
 //! The JSON shapes of managed records, shared by the admin API and the CLI's `--json` output. They never
 //! contain a hash; secrets appear only in the `Created*` responses, once.
 
-use keygate_core::model::{Account, AdminToken, App, SigningKeyRecord, User};
+use keygate_core::model::{Account, AdminToken, ApiKey, App, AuditEvent, SigningKeyRecord, User};
 use keygate_core::time::now;
 use serde::Serialize;
 
@@ -156,6 +156,82 @@ impl From<&SigningKeyRecord> for SigningKeyView {
             activated_at: k.activated_at,
             retired_at: k.retired_at,
             publish_until: k.publish_until,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiKeyView {
+    /// The public key id, sent as `X-Api-Key`.
+    pub id: String,
+    pub account: String,
+    pub name: String,
+    /// `user` (acts as `user_id`) or `account` (a service key).
+    pub acts_as: &'static str,
+    pub user_id: Option<String>,
+    pub scopes: String,
+    pub status: String,
+    pub secret_last4: String,
+    pub previous_secret_last4: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<&ApiKey> for ApiKeyView {
+    fn from(k: &ApiKey) -> Self {
+        let previous = k
+            .previous_secret
+            .as_ref()
+            .filter(|s| s.expires_at.is_some_and(|t| t > now()));
+        Self {
+            id: k.id.to_string(),
+            account: k.account.to_string(),
+            name: k.name.clone(),
+            acts_as: if k.user_id.is_some() { "user" } else { "account" },
+            user_id: k.user_id.as_ref().map(ToString::to_string),
+            scopes: k.scopes.to_string(),
+            status: k.status.to_string(),
+            secret_last4: k.secret.last4.clone(),
+            previous_secret_last4: previous.map(|s| s.last4.clone()),
+            previous_secret_expires_at: previous.and_then(|s| s.expires_at),
+            created_at: k.created_at,
+            updated_at: k.updated_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// An API key with its secret, returned exactly once: at creation or rotation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiKeyWithSecret {
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEventView {
+    pub id: i64,
+    pub at: i64,
+    pub account: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: serde_json::Value,
+}
+
+impl From<&AuditEvent> for AuditEventView {
+    fn from(e: &AuditEvent) -> Self {
+        Self {
+            id: e.id,
+            at: e.at,
+            account: e.account.as_ref().map(ToString::to_string),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            target: e.target.clone(),
+            details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
         }
     }
 }

@@ -89,5 +89,5 @@ pub async fn open(config: &Config) -> Result<Keygate, StartError> {
     }
     let master = load_master_key(config)?;
     let store: Arc<dyn Store> = Arc::new(open_store(config).await?);
-    Ok(Keygate::open(store, &master, config.tokens.clone()).await?)
+    Ok(Keygate::open(store, &master, config.settings()).await?)
 }

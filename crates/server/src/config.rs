@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use keygate_lib::TokenSettings;
+use keygate_lib::{ApiKeySettings, Settings, TokenSettings};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,6 +23,7 @@ pub struct Config {
     pub log: LogConfig,
     pub http: HttpConfig,
     pub tokens: TokenSettings,
+    pub api_keys: ApiKeySettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +63,7 @@ impl Default for Config {
             log: LogConfig::default(),
             http: HttpConfig::default(),
             tokens: TokenSettings::default(),
+            api_keys: ApiKeySettings::default(),
         }
     }
 }
@@ -101,6 +103,14 @@ impl Config {
         self
     }
 
+    /// What the service layer is configured with.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            tokens: self.tokens.clone(),
+            api_keys: self.api_keys.clone(),
+        }
+    }
+
     pub fn uses_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
@@ -108,6 +118,7 @@ impl Config {
     /// Every problem with a resolved configuration, as sentences naming the setting.
     pub fn problems(&self) -> Vec<String> {
         let mut out = self.tokens.problems();
+        out.extend(self.api_keys.problems(self.tokens.max_access_token_ttl));
         match url::Url::parse(&self.public_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {}
             _ => out.push(format!(

@@ -4,7 +4,7 @@
 use keygate_core::crypto::random_string;
 use keygate_core::model::{ClientType, Role};
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser};
-use keygate_lib::{Keygate, ManageError};
+use keygate_lib::{Actor, Keygate, ManageError};
 
 pub const DEMO_ACCOUNT: &str = "dm001";
 pub const DEMO_EMAIL: &str = "admin@demo.test";
@@ -20,7 +20,8 @@ pub struct DemoCredentials {
 }
 
 /// Seeds the demo once; `None` if it already exists (its secrets were shown when it was created).
-pub async fn seed(keygate: &Keygate, public_url: &str) -> Result<Option<DemoCredentials>, ManageError> {
+pub async fn seed(kg: &Keygate, public_url: &str) -> Result<Option<DemoCredentials>, ManageError> {
+    let keygate = kg.manage(Actor::System);
     if keygate.get_account(DEMO_ACCOUNT).await.is_ok() {
         return Ok(None);
     }

@@ -56,6 +56,8 @@ pub struct Problem {
     pub field: Option<&'static str>,
     /// An RFC 6750 challenge for bearer-protected endpoints.
     pub www_authenticate: Option<String>,
+    /// A short machine-readable code clients branch on (`token_expired`), sent as `error`.
+    pub code: Option<&'static str>,
 }
 
 impl Problem {
@@ -72,6 +74,7 @@ impl Problem {
             detail: detail.into(),
             field: None,
             www_authenticate: None,
+            code: None,
         }
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -113,6 +116,9 @@ impl IntoResponse for Problem {
         });
         if let Some(field) = self.field {
             body["field"] = json!(field);
+        }
+        if let Some(code) = self.code {
+            body["error"] = json!(code);
         }
         let mut res = (self.status, Json(body)).into_response();
         res.headers_mut()

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(routes::wellknown::router())
         .merge(routes::oauth::router())
+        .merge(routes::auth::router())
         .merge(routes::authorize::router())
         .merge(routes::admin::router(state.clone()))
         .merge(routes::health::router())

@@ -6,10 +6,10 @@
 //! differ only in their migrations and in the rare method that needs a backend-specific statement.
 
 use async_trait::async_trait;
-use keygate_core::ids::{AccountName, ClientId, UserId};
+use keygate_core::ids::{AccountName, ApiKeyId, ClientId, UserId};
 use keygate_core::model::{
-    Account, AccountStatus, AdminToken, App, AppStatus, AuthorizationCode, ClientType, Grant, RefreshToken,
-    Role, SigningKeyRecord, StoredSecret, User, UserStatus,
+    Account, AccountStatus, AdminToken, ApiKey, App, AppStatus, AuditEvent, AuthorizationCode, ClientType,
+    Grant, KeySession, RefreshToken, Role, SigningKeyRecord, StoredSecret, User, UserStatus,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
@@ -99,15 +99,28 @@ pub struct AppPatch {
     pub status: Option<AppStatus>,
 }
 
+/// The credential a token was issued through, and the grant or session it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum CredentialRef<'a> {
+    /// A developer app (OAuth client); `grant_id` for tokens of a user's authorization.
+    App {
+        client_id: &'a str,
+        grant_id: Option<&'a str>,
+    },
+    /// An API key exchanged at `POST /auth`, and the session of that exchange.
+    ApiKey { key_id: &'a str, session_id: &'a str },
+}
+
 /// What a resource server needs to know, beyond the signature, about a presented access token.
 #[derive(Debug, Clone)]
 pub struct LivenessQuery<'a> {
     pub jti: &'a str,
-    pub grant_id: Option<&'a str>,
-    pub client_id: &'a str,
+    pub credential: CredentialRef<'a>,
     pub account: &'a str,
-    /// `None` for tokens acting as the app itself (client_credentials).
+    /// `None` for tokens acting as an app or account rather than a user.
     pub user_id: Option<&'a str>,
+    /// Sessions past their end are no longer live.
+    pub now: i64,
 }
 
 /// Why a well-signed token is no longer good, or `Live`.
@@ -117,8 +130,33 @@ pub enum Liveness {
     TokenRevoked,
     GrantRevoked,
     AppInactive,
+    /// The API key is revoked, missing, or belongs to another account.
+    KeyRevoked,
+    /// The key session was revoked or reached its maximum length.
+    SessionEnded,
     AccountInactive,
     UserInactive,
+}
+
+/// An audit event before the store numbers it.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent {
+    pub at: i64,
+    pub account: Option<AccountName>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: String,
+}
+
+/// Which audit events to list: newest first, `limit` at most, only ids below `before` when set.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub account: Option<AccountName>,
+    /// Exact action (`api_key.revoked`) or a noun prefix ending in a dot (`api_key.`).
+    pub action: Option<String>,
+    pub before: Option<i64>,
+    pub limit: u32,
 }
 
 /// Outcome of consuming an authorization code.
@@ -146,6 +184,7 @@ pub enum Rotation {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeReport {
     pub authorization_codes: u64,
+    pub key_sessions: u64,
     pub refresh_tokens: u64,
     pub revoked_tokens: u64,
     pub signing_keys: u64,
@@ -252,12 +291,37 @@ pub trait Store: Send + Sync + 'static {
     /// Adds a refresh token to an existing grant (the concurrent-refresh grace path).
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
 
+    // --- API keys and their sessions --------------------------------------------------------------
+    /// `Conflict` on a duplicate id; `MissingReference` if the account or user does not exist.
+    async fn create_api_key(&self, key: &ApiKey) -> Result<()>;
+    async fn get_api_key(&self, id: &ApiKeyId) -> Result<Option<ApiKey>>;
+    /// The account's keys, revoked ones included, ordered by creation time, then id.
+    async fn list_api_keys(&self, account: &AccountName) -> Result<Vec<ApiKey>>;
+    /// Marks the key revoked (idempotent: the first `revoked_at` stays). `None` if there is no such key.
+    async fn revoke_api_key(&self, id: &ApiKeyId, now: i64) -> Result<Option<ApiKey>>;
+    /// As [`Store::replace_app_secret`], for an API key.
+    async fn replace_api_key_secret(
+        &self,
+        id: &ApiKeyId,
+        secret: &StoredSecret,
+        previous_expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<Option<ApiKey>>;
+    /// `MissingReference` if the key does not exist.
+    async fn create_key_session(&self, session: &KeySession) -> Result<()>;
+    async fn get_key_session(&self, id: &str) -> Result<Option<KeySession>>;
+
+    // --- audit log --------------------------------------------------------------------------------
+    /// Appends an event and returns it with its id.
+    async fn append_audit(&self, event: &NewAuditEvent) -> Result<AuditEvent>;
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>>;
+
     // --- access-token revocation ------------------------------------------------------------------
     /// Remembers a revoked JWT id until the token would have expired anyway.
     async fn revoke_access_token(&self, jti: &str, expires_at: i64, now: i64) -> Result<()>;
     async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness>;
 
     /// Deletes what can never be used again: expired codes and refresh tokens, revocation entries past
-    /// the token's expiry, retired signing keys past `publish_until`.
+    /// the token's expiry, retired signing keys past `publish_until`, key sessions past their end.
     async fn purge_expired(&self, now: i64) -> Result<PurgeReport>;
 }

@@ -121,7 +121,13 @@ impl TestServer {
             .await
             .expect("start keygate");
         let config = (*state.config).clone();
-        let admin_token = state.keygate.create_admin_token("tests").await.unwrap().secret;
+        let admin_token = state
+            .keygate
+            .manage(keygate_lib::Actor::System)
+            .create_admin_token("tests")
+            .await
+            .unwrap()
+            .secret;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(keygate_server::serve(listener, state.clone(), async {
             let _ = stopped.await;
@@ -198,6 +204,17 @@ impl TestServer {
             .json()
             .await
             .unwrap()
+    }
+
+    /// The `kid`s the JWKS publishes now.
+    pub async fn jwks_kids(&self) -> Vec<String> {
+        let jwks = self.get_json("/.well-known/jwks.json").await;
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// Authorizes `app` for `user` (consent allowed) with extra query parameters, exchanges the code, and
@@ -287,7 +304,7 @@ impl TestServer {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
-    /// An account with an owned confidential app allowed every scope but impersonate.
+    /// An account with an owned confidential app allowed the default scopes.
     pub async fn owned_app(&self) -> (String, TestApp) {
         let account = self.account().await;
         let app = self

@@ -90,6 +90,7 @@ store_test!(code_flow_with_pkce, |srv| async move {
     assert_eq!(status, 200);
     assert_eq!(me["user_id"], user.id.as_str());
     assert_eq!(me["acting_as"], "user");
+    assert_eq!(me["credential"], "oauth_app");
 });
 
 store_test!(client_secret_post_is_accepted, |srv| async move {

@@ -680,15 +680,7 @@ store_test!(forged_jwts_are_401, |srv| async move {
     .await;
 
     // Algorithm confusion: HS256 keyed with the published public key, in the forms an attacker would try.
-    let jwks: Value = srv
-        .http
-        .get(srv.at("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = srv.get_json("/.well-known/jwks.json").await;
     let jwk = jwks["keys"]
         .as_array()
         .unwrap()

@@ -154,16 +154,6 @@ async fn admin(srv: &TestServer, args: &[&str]) -> Output {
     run(keygate_for(srv), &[&["admin"][..], args].concat(), None).await
 }
 
-async fn me(srv: &TestServer, token: &str) -> StatusCode {
-    srv.http
-        .get(srv.at("/v1/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 // --- admin commands against a running server --------------------------------------------------------
 
 store_test!(accounts_create_and_errors, |srv| async move {
@@ -361,7 +351,7 @@ store_test!(suspending_an_app_takes_effect_at_once, |srv| async move {
     let (status, body) = client_credentials(&srv, &client_id, &secret).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = body["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(me(&srv, &token).await, StatusCode::OK);
+    assert_eq!(srv.me(&token).await.0, StatusCode::OK);
 
     let out = admin(&srv, &["apps", "suspend", &client_id]).await.ok();
     assert!(
@@ -372,7 +362,7 @@ store_test!(suspending_an_app_takes_effect_at_once, |srv| async move {
         out.stdout
     );
     // The very next requests: the running server reads the status, it caches nothing.
-    assert_eq!(me(&srv, &token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(srv.me(&token).await.0, StatusCode::UNAUTHORIZED);
     let (status, body) = client_credentials(&srv, &client_id, &secret).await;
     assert_eq!(
         (status, &body["error"]),
@@ -388,7 +378,7 @@ store_test!(suspending_an_app_takes_effect_at_once, |srv| async move {
 
     // Revocation is final, through the CLI as through the API.
     admin(&srv, &["apps", "revoke", &client_id]).await.ok();
-    assert_eq!(me(&srv, &token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(srv.me(&token).await.0, StatusCode::UNAUTHORIZED);
     admin(&srv, &["apps", "activate", &client_id])
         .await
         .failed(&["revoked"]);
@@ -417,7 +407,7 @@ store_test!(suspending_an_account_stops_its_tokens, |srv| async move {
         .await
         .ok();
     assert_eq!(out.json()["status"], "suspended");
-    assert_eq!(me(&srv, &token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(srv.me(&token).await.0, StatusCode::UNAUTHORIZED);
     let (status, body) = client_credentials(&srv, &client_id, &secret).await;
     assert_eq!(
         (status, &body["error"]),
@@ -431,13 +421,13 @@ store_test!(suspending_an_account_stops_its_tokens, |srv| async move {
         .unwrap_err();
     assert_eq!(err, keygate_lib::oauth::authorize::LoginError::AccountSuspended);
     assert_eq!(
-        me(&srv, &other).await,
+        srv.me(&other).await.0,
         StatusCode::OK,
         "other accounts are untouched"
     );
 
     admin(&srv, &["accounts", "activate", &account]).await.ok();
-    assert_eq!(me(&srv, &token).await, StatusCode::OK);
+    assert_eq!(srv.me(&token).await.0, StatusCode::OK);
     assert!(srv
         .keygate()
         .login(&account, &user.email, &user.password)
@@ -657,23 +647,9 @@ store_test!(key_rotation_from_the_cli, |srv| async move {
 
     // The server picks the change up on its next reload (periodic, or on meeting an unknown kid).
     srv.keygate().keyring().reload().await.unwrap();
-    let jwks: Value = srv
-        .http
-        .get(srv.at("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let published: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
+    let published = srv.jwks_kids().await;
     for kid in [&current[0], &next[0], &new_next[0]] {
-        assert!(published.contains(&kid.as_str()), "{kid} not in {jwks}");
+        assert!(published.contains(kid), "{kid} not in {published:?}");
     }
     let account = srv.account().await;
     let (client_id, secret) = owned_app(&srv, &account).await;
@@ -687,7 +663,7 @@ store_test!(key_rotation_from_the_cli, |srv| async move {
             .key_id(),
         Some(next[0].as_str())
     );
-    assert_eq!(me(&srv, &token).await, StatusCode::OK);
+    assert_eq!(srv.me(&token).await.0, StatusCode::OK);
 });
 
 // --- config check and migrate ---------------------------------------------------------------------
@@ -1097,3 +1073,65 @@ async fn serve_demo_prints_credentials_once() {
     let (status, stderr) = served.terminate().await;
     assert!(status.success(), "{status}: {stderr}");
 }
+
+store_test!(api_keys_and_the_audit_log_from_the_cli, |srv| async move {
+    let account = srv.account().await;
+    let created = admin(
+        &srv,
+        &[
+            "--json",
+            "api-keys",
+            "create",
+            "--account",
+            &account,
+            "--name",
+            "cron",
+        ],
+    )
+    .await
+    .ok()
+    .json();
+    let (key, secret) = (
+        created["id"].as_str().unwrap().to_owned(),
+        created["secret"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(created["acts_as"], "account");
+    let (status, body) = crate::api_keys::auth(&srv, &key, &secret).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let listed = admin(&srv, &["--json", "api-keys", "list", "--account", &account])
+        .await
+        .ok();
+    assert!(
+        listed.stdout.contains(&key) && !listed.stdout.contains(&secret),
+        "{}",
+        listed.stdout
+    );
+    admin(&srv, &["api-keys", "revoke", &key]).await.ok();
+    assert_eq!(
+        srv.me(&token).await.0,
+        StatusCode::UNAUTHORIZED,
+        "revoked from the CLI, dead on the server at once"
+    );
+    admin(&srv, &["--json", "api-keys", "show", "kgk_nope"])
+        .await
+        .failed(&["api_key"]);
+
+    let events = admin(
+        &srv,
+        &["--json", "audit", "--account", &account, "--action", "api_key."],
+    )
+    .await
+    .ok()
+    .json();
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0]["action"], "api_key.revoked");
+    assert_eq!(events[0]["actor"], "cli");
+    let table = admin(&srv, &["audit", "--account", &account]).await.ok();
+    assert!(
+        table.stdout.starts_with("ID") && table.stdout.contains("account.created"),
+        "{}",
+        table.stdout
+    );
+});

@@ -24,7 +24,9 @@ store_test!(owned_apps_get_tokens_with_either_auth_method, |srv| async move {
         let (status, me) = srv.me(token.access_token().secret()).await;
         assert_eq!(status, 200);
         assert_eq!(me["account"], account.as_str());
-        assert_eq!(me["acting_as"], "app");
+        assert_eq!(me["acting_as"], "account");
+        assert_eq!(me["credential"], "oauth_app");
+        assert_eq!(me["credential_id"], app.client_id.as_str());
         assert_eq!(me["scope"], "contacts.read");
     }
 });

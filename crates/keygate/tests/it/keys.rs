@@ -3,19 +3,8 @@
 
 use jwt_simple::prelude::Token;
 use keygate_testkit::store_test;
-use serde_json::Value;
 
 use crate::jwt::verify_with_jwks;
-
-async fn kids(srv: &keygate_testkit::TestServer) -> Vec<String> {
-    let jwks: Value = srv.get_json("/.well-known/jwks.json").await;
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 fn kid_of(token: &str) -> String {
     Token::decode_metadata(token)
@@ -32,7 +21,7 @@ store_test!(rotation_publishes_ahead_and_keeps_old_keys, |srv| async move {
         .unwrap()
         .to_owned();
     let old_kid = kid_of(&before);
-    let published_before = kids(&srv).await;
+    let published_before = srv.jwks_kids().await;
 
     let (status, body) = srv
         .admin(reqwest::Method::POST, "/admin/v1/keys/rotate", None)
@@ -61,7 +50,7 @@ store_test!(rotation_publishes_ahead_and_keeps_old_keys, |srv| async move {
         published_before.contains(&new_kid),
         "the new signing key was published before it signed"
     );
-    let published_after = kids(&srv).await;
+    let published_after = srv.jwks_kids().await;
     assert_eq!(published_after.len(), 3, "retired, current and a new next");
     assert!(published_after.contains(&old_kid));
 
@@ -85,7 +74,7 @@ store_test!(another_node_sees_rotation_through_the_store, |srv| async move {
     // A second service over the same database and master key, like a second stateless node.
     let master = keygate_core::crypto::MasterKey::from_base64(&srv.config.master_key).unwrap();
     let store = keygate_store::connect(srv.database.url()).await.unwrap();
-    let node2 = keygate_lib::Keygate::open(std::sync::Arc::new(store), &master, srv.config.tokens.clone())
+    let node2 = keygate_lib::Keygate::open(std::sync::Arc::new(store), &master, srv.config.settings())
         .await
         .unwrap();
     assert!(node2.keyring().rotate().await.unwrap());
@@ -113,7 +102,7 @@ store_test!(another_node_sees_rotation_through_the_store, |srv| async move {
 store_test!(a_wrong_master_key_is_a_clear_error, |srv| async move {
     let store = keygate_store::connect(srv.database.url()).await.unwrap();
     let wrong = keygate_core::crypto::MasterKey::generate();
-    let err = keygate_lib::Keygate::open(std::sync::Arc::new(store), &wrong, srv.config.tokens.clone())
+    let err = keygate_lib::Keygate::open(std::sync::Arc::new(store), &wrong, srv.config.settings())
         .await
         .err()
         .expect("keys sealed under another master key must not open");

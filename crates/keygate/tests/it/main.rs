@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_api;
+mod api_keys;
+mod audit;
 mod authorization_code;
 mod bad_input;
 mod cli;

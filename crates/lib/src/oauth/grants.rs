@@ -9,7 +9,7 @@ use keygate_store::{CodeRedemption, Rotation};
 
 use super::TokenResponse;
 use crate::tokens::{AccessTokenRequest, Subject};
-use crate::{Keygate, OAuthError};
+use crate::{Actor, Keygate, OAuthError};
 
 /// A parsed token request, after client authentication.
 #[derive(Debug, Clone)]
@@ -66,7 +66,7 @@ impl Keygate {
         let ttl = self.access_ttl(app);
         let issued = self
             .issue_access_token(AccessTokenRequest {
-                client_id: &app.client_id,
+                client_id: app.client_id.as_str(),
                 account,
                 subject,
                 scope,
@@ -129,6 +129,16 @@ impl Keygate {
                     .revoke_grant(&c.grant_id, "authorization code replayed", t)
                     .await?;
                 tracing::warn!(client_id = %c.client_id, grant = %c.grant_id, "authorization code replayed; grant revoked");
+                let details = serde_json::json!({"client_id": c.client_id, "grant": c.grant_id});
+                let user = c.user_id.as_str();
+                self.audit(
+                    &Actor::System,
+                    "authorization_code.replayed",
+                    user,
+                    Some(&c.account),
+                    details,
+                )
+                .await;
                 return Err(OAuthError::invalid_grant(
                     "the authorization code was already used; the tokens issued for it are revoked",
                 ));
@@ -238,6 +248,16 @@ impl Keygate {
                     .revoke_grant(&grant.id, "refresh token reused", t)
                     .await?;
                 tracing::warn!(client_id = %app.client_id, grant = %grant.id, "refresh token reused; grant revoked");
+                let details = serde_json::json!({"client_id": app.client_id, "grant": grant.id});
+                let user = grant.user_id.as_str();
+                self.audit(
+                    &Actor::System,
+                    "refresh_token.reused",
+                    user,
+                    Some(&grant.account),
+                    details,
+                )
+                .await;
                 return Err(OAuthError::invalid_grant(
                     "the refresh token was already used; the grant is revoked",
                 ));
@@ -272,6 +292,6 @@ impl Keygate {
         }
         let scope = ScopeSet::resolve_request(scope, &app.allowed_scopes)
             .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
-        self.token_response(app, None, owner, Subject::App, &scope, None)
+        self.token_response(app, None, owner, Subject::Credential, &scope, None)
     }
 }

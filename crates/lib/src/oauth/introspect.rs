@@ -6,7 +6,7 @@ use keygate_core::secret::SecretKind;
 use keygate_core::time::now;
 use serde::Serialize;
 
-use crate::tokens::TokenRejection;
+use crate::tokens::{Credential, TokenRejection};
 use crate::{Keygate, OAuthError};
 
 /// RFC 7662 §2.2. An inactive token is `{"active": false}` and nothing else.
@@ -118,7 +118,7 @@ impl Keygate {
             });
         }
         match self.validate_access_token(token).await {
-            Ok(p) if p.client_id == app.client_id => {
+            Ok(p) if p.credential == Credential::App(app.client_id.clone()) => {
                 let c = p.claims;
                 Ok(Introspection {
                     active: true,

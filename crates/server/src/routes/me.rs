@@ -16,6 +16,16 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/me", get(me))
 }
 
+/// The token of an `Authorization: Bearer` header (RFC 6750 §2.1), if there is one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+}
+
 /// A caller authenticated by a bearer access token (RFC 6750 §2.1), validated by the shared validator.
 pub struct Bearer(pub Principal);
 
@@ -30,13 +40,7 @@ impl FromRequestParts<AppState> for Bearer {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim());
+        let token = bearer_token(&parts.headers);
         let Some(token) = token else {
             return Err(Problem::unauthorized(
                 "an access token is required",
@@ -61,9 +65,9 @@ async fn me(Bearer(p): Bearer) -> Json<Value> {
     Json(json!({
         "account": p.account,
         "user_id": p.user_id,
-        "client_id": p.client_id,
-        "acting_as": if p.user_id.is_some() { "user" } else { "app" },
-        "credential": "oauth_access_token",
+        "acting_as": if p.user_id.is_some() { "user" } else { "account" },
+        "credential": p.credential.kind(),
+        "credential_id": p.credential.id(),
         "scope": p.scope.to_string(),
         "expires_at": p.claims.exp,
     }))

@@ -1,6 +1,7 @@
 //! Routes by feature; each module exports its `router()`.
 
 pub mod admin;
+pub mod auth;
 pub mod authorize;
 pub mod demo;
 pub mod health;

@@ -1,10 +1,10 @@
 //! Rows with random names, for the conformance checks and for other crates' tests.
 
 use keygate_core::crypto::{random_bytes, random_string};
-use keygate_core::ids::{opaque_id, AccountName, ClientId, UserId};
+use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, UserId};
 use keygate_core::model::{
-    Account, App, AuthorizationCode, ClientType, Grant, KeyState, RefreshToken, Role, SigningAlgorithm,
-    SigningKeyRecord, StoredSecret, User,
+    Account, ApiKey, App, AuthorizationCode, ClientType, Grant, KeySession, KeyState, KeyStatus,
+    RefreshToken, Role, SigningAlgorithm, SigningKeyRecord, StoredSecret, User,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
@@ -163,5 +163,36 @@ pub fn signing_key(state: KeyState, now: i64) -> SigningKeyRecord {
         activated_at: (state == KeyState::Current).then_some(now),
         retired_at: None,
         publish_until: None,
+    }
+}
+
+/// An active API key of `account`, acting as `user` (or as the account: a service key).
+pub fn api_key(account: &AccountName, user: Option<&UserId>, now: i64) -> ApiKey {
+    ApiKey {
+        id: ApiKeyId::generate(),
+        account: account.clone(),
+        name: format!("Key {}", tag()),
+        user_id: user.cloned(),
+        scopes: ScopeSet::parse("contacts.read contacts.write").unwrap(),
+        status: KeyStatus::Active,
+        secret: secret(),
+        previous_secret: None,
+        created_at: now,
+        updated_at: now,
+        revoked_at: None,
+    }
+}
+
+/// A session of `key`, from `now` until `expires_at`.
+pub fn key_session(key: &ApiKey, now: i64, expires_at: i64) -> KeySession {
+    KeySession {
+        id: opaque_id("kss_"),
+        key_id: key.id.clone(),
+        account: key.account.clone(),
+        user_id: key.user_id.clone(),
+        scope: ScopeSet::parse("contacts.read").unwrap(),
+        created_at: now,
+        expires_at,
+        revoked_at: None,
     }
 }

@@ -1,19 +1,30 @@
 //! Access-token revocation, the liveness check, and purging what has expired.
 
-use keygate_core::ids::opaque_id;
-use keygate_core::model::{AccountStatus, AppStatus, AuthorizationCode, KeyState, UserStatus};
+use keygate_core::ids::{opaque_id, ApiKeyId};
+use keygate_core::model::{AccountStatus, AppStatus, AuthorizationCode, KeySession, KeyState, UserStatus};
 
 use super::fixtures::{self, now, World};
-use crate::{AccountPatch, AppPatch, CodeRedemption, Liveness, LivenessQuery, Store, UserPatch};
+use crate::{
+    AccountPatch, AppPatch, CodeRedemption, CredentialRef, Liveness, LivenessQuery, Store, UserPatch,
+};
 
+/// A token of `w`'s app acting as `w`'s user, through `grant_id`.
 fn query<'a>(w: &'a World, jti: &'a str, grant_id: Option<&'a str>) -> LivenessQuery<'a> {
     LivenessQuery {
         jti,
-        grant_id,
-        client_id: w.app.client_id.as_str(),
+        credential: app(w.app.client_id.as_str(), grant_id),
         account: w.account.name.as_str(),
         user_id: Some(w.user.id.as_str()),
+        now: now(),
     }
+}
+
+fn app<'a>(client_id: &'a str, grant_id: Option<&'a str>) -> CredentialRef<'a> {
+    CredentialRef::App { client_id, grant_id }
+}
+
+fn api_key<'a>(key_id: &'a str, session_id: &'a str) -> CredentialRef<'a> {
+    CredentialRef::ApiKey { key_id, session_id }
 }
 
 pub async fn liveness(store: &dyn Store) {
@@ -24,8 +35,9 @@ pub async fn liveness(store: &dyn Store) {
     let jti = opaque_id("jti_");
     let live = query(&w, &jti, Some(&g.id));
     assert_eq!(store.liveness(&live).await.unwrap(), Liveness::Live);
+    let client_id = w.app.client_id.as_str();
     let app_itself = LivenessQuery {
-        grant_id: None,
+        credential: app(client_id, None),
         user_id: None,
         ..live.clone()
     };
@@ -36,17 +48,25 @@ pub async fn liveness(store: &dyn Store) {
     let cases: Vec<(LivenessQuery<'_>, Liveness)> = vec![
         (
             LivenessQuery {
-                grant_id: Some(&grant_id),
+                credential: app(client_id, Some(&grant_id)),
                 ..live.clone()
             },
             Liveness::GrantRevoked,
         ),
         (
             LivenessQuery {
-                client_id: "unknown-client",
+                credential: app("unknown-client", Some(&g.id)),
                 ..live.clone()
             },
             Liveness::AppInactive,
+        ),
+        (
+            // Session expiry is for API keys: an app's token is as live as its grant, whatever `now`.
+            LivenessQuery {
+                now: i64::MAX,
+                ..live.clone()
+            },
+            Liveness::Live,
         ),
         (
             LivenessQuery {
@@ -83,8 +103,7 @@ pub async fn liveness(store: &dyn Store) {
         Liveness::UserInactive
     );
     let everything_wrong = LivenessQuery {
-        grant_id: Some(&grant_id),
-        client_id: "unknown-client",
+        credential: app("unknown-client", Some(&grant_id)),
         account: "unknown-account",
         user_id: Some("unknown-user"),
         ..live.clone()
@@ -122,7 +141,7 @@ pub async fn liveness(store: &dyn Store) {
         .unwrap();
     assert_eq!(store.liveness(&live).await.unwrap(), Liveness::UserInactive);
     let as_app = LivenessQuery {
-        grant_id: None,
+        credential: app(client_id, None),
         user_id: None,
         ..live.clone()
     };
@@ -152,6 +171,225 @@ pub async fn liveness(store: &dyn Store) {
     assert_eq!(store.liveness(&as_app).await.unwrap(), Liveness::AppInactive);
 }
 
+/// Tokens issued through an API key: the key, its session (and the session's end), the account, the user.
+pub async fn key_liveness(store: &dyn Store) {
+    let t = now();
+    let w = fixtures::world(store).await;
+    let key = fixtures::api_key(&w.account.name, Some(&w.user.id), t);
+    store.create_api_key(&key).await.unwrap();
+    let session = fixtures::key_session(&key, t, t + 600);
+    store.create_key_session(&session).await.unwrap();
+    let jti = opaque_id("jti_");
+    let live = LivenessQuery {
+        jti: &jti,
+        credential: api_key(key.id.as_str(), &session.id),
+        account: w.account.name.as_str(),
+        user_id: Some(w.user.id.as_str()),
+        now: t,
+    };
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::Live);
+    // A service key acts as the account: no user to check.
+    let service = fixtures::api_key(&w.account.name, None, t);
+    store.create_api_key(&service).await.unwrap();
+    let service_session = fixtures::key_session(&service, t, t + 600);
+    store.create_key_session(&service_session).await.unwrap();
+    let as_account = LivenessQuery {
+        credential: api_key(service.id.as_str(), &service_session.id),
+        user_id: None,
+        ..live.clone()
+    };
+    assert_eq!(store.liveness(&as_account).await.unwrap(), Liveness::Live);
+
+    // A key and session of another account, and a session that was revoked early.
+    let other = fixtures::world(store).await;
+    let foreign = fixtures::api_key(&other.account.name, Some(&other.user.id), t);
+    store.create_api_key(&foreign).await.unwrap();
+    let foreign_session = fixtures::key_session(&foreign, t, t + 600);
+    store.create_key_session(&foreign_session).await.unwrap();
+    let cut_short = KeySession {
+        revoked_at: Some(t),
+        ..fixtures::key_session(&key, t, t + 600)
+    };
+    store.create_key_session(&cut_short).await.unwrap();
+
+    // Each failure on its own, then the order in which they are reported.
+    let (unknown_key, unknown_session, other_jti) =
+        (ApiKeyId::generate(), opaque_id("kss_"), opaque_id("jti_"));
+    let cases: Vec<(LivenessQuery<'_>, Liveness)> = vec![
+        (
+            LivenessQuery {
+                credential: api_key(unknown_key.as_str(), &session.id),
+                ..live.clone()
+            },
+            Liveness::KeyRevoked,
+        ),
+        (
+            // Another account's key, with its own session: not a key of the token's account.
+            LivenessQuery {
+                credential: api_key(foreign.id.as_str(), &foreign_session.id),
+                ..live.clone()
+            },
+            Liveness::KeyRevoked,
+        ),
+        (
+            // An app's client id is not a key.
+            LivenessQuery {
+                credential: api_key(w.app.client_id.as_str(), &session.id),
+                ..live.clone()
+            },
+            Liveness::KeyRevoked,
+        ),
+        (
+            LivenessQuery {
+                credential: api_key(key.id.as_str(), &unknown_session),
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            // A session of another key of the same account.
+            LivenessQuery {
+                credential: api_key(key.id.as_str(), &service_session.id),
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            LivenessQuery {
+                credential: api_key(key.id.as_str(), &cut_short.id),
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            LivenessQuery {
+                now: session.expires_at - 1,
+                ..live.clone()
+            },
+            Liveness::Live,
+        ),
+        (
+            LivenessQuery {
+                now: session.expires_at,
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            // The key's account is checked against the token's first.
+            LivenessQuery {
+                account: "unknown-account",
+                ..live.clone()
+            },
+            Liveness::KeyRevoked,
+        ),
+        (
+            LivenessQuery {
+                user_id: Some("unknown-user"),
+                ..live.clone()
+            },
+            Liveness::UserInactive,
+        ),
+        (
+            LivenessQuery {
+                user_id: Some(other.user.id.as_str()),
+                ..live.clone()
+            },
+            Liveness::UserInactive,
+        ),
+        (
+            // An API key's token is not an app's, nor the other way round.
+            LivenessQuery {
+                credential: app(key.id.as_str(), None),
+                ..live.clone()
+            },
+            Liveness::AppInactive,
+        ),
+        (
+            LivenessQuery {
+                jti: &other_jti,
+                ..live.clone()
+            },
+            Liveness::Live,
+        ),
+    ];
+    for (q, want) in &cases {
+        assert_eq!(store.liveness(q).await.unwrap(), *want, "{q:?}");
+    }
+    let expired_and_strange = LivenessQuery {
+        user_id: Some("unknown-user"),
+        now: t + 10_000,
+        ..live.clone()
+    };
+    assert_eq!(
+        store.liveness(&expired_and_strange).await.unwrap(),
+        Liveness::SessionEnded
+    );
+    let everything_wrong = LivenessQuery {
+        credential: api_key(unknown_key.as_str(), &unknown_session),
+        ..expired_and_strange.clone()
+    };
+    assert_eq!(
+        store.liveness(&everything_wrong).await.unwrap(),
+        Liveness::KeyRevoked
+    );
+
+    store.revoke_access_token(&jti, t + 600, t).await.unwrap();
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::TokenRevoked);
+    assert_eq!(
+        store.liveness(&everything_wrong).await.unwrap(),
+        Liveness::TokenRevoked
+    );
+
+    // Status changes: suspend from the bottom up, so each step reveals the next reason.
+    let live = LivenessQuery {
+        jti: &other_jti,
+        ..live
+    };
+    let as_account = LivenessQuery {
+        jti: &other_jti,
+        ..as_account
+    };
+    let suspend_user = UserPatch {
+        status: Some(UserStatus::Suspended),
+        ..UserPatch::default()
+    };
+    store
+        .update_user(&w.user.id, &suspend_user, t)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::UserInactive);
+    assert_eq!(store.liveness(&as_account).await.unwrap(), Liveness::Live);
+    let suspend_account = AccountPatch {
+        status: Some(AccountStatus::Suspended),
+        ..AccountPatch::default()
+    };
+    store
+        .update_account(&w.account.name, &suspend_account, t)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::AccountInactive);
+    assert_eq!(
+        store.liveness(&as_account).await.unwrap(),
+        Liveness::AccountInactive
+    );
+    let ended = LivenessQuery {
+        now: session.expires_at,
+        ..live.clone()
+    };
+    assert_eq!(store.liveness(&ended).await.unwrap(), Liveness::SessionEnded);
+    store.revoke_api_key(&key.id, t).await.unwrap().unwrap();
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::KeyRevoked);
+    assert_eq!(store.liveness(&ended).await.unwrap(), Liveness::KeyRevoked);
+    assert_eq!(
+        store.liveness(&as_account).await.unwrap(),
+        Liveness::AccountInactive,
+        "revoking one key revoked another"
+    );
+}
+
 pub async fn purge(store: &dyn Store) {
     let t = now();
     let day = 86_400;
@@ -175,6 +413,15 @@ pub async fn purge(store: &dyn Store) {
     let live_refresh = fixtures::refresh_token(&g.id, t - day, t + 100);
     store.insert_refresh_token(&expired_refresh).await.unwrap();
     store.insert_refresh_token(&live_refresh).await.unwrap();
+    // Key sessions go once past their end (a session ending exactly now is already dead, and goes next time).
+    let key = fixtures::api_key(&w.account.name, None, t - 2 * day);
+    store.create_api_key(&key).await.unwrap();
+    let expired_session = fixtures::key_session(&key, t - day, t - 1);
+    let ending_session = fixtures::key_session(&key, t - day, t);
+    let live_session = fixtures::key_session(&key, t - day, t + 100);
+    for session in [&expired_session, &ending_session, &live_session] {
+        store.create_key_session(session).await.unwrap();
+    }
     let (old_jti, new_jti) = (opaque_id("jti_"), opaque_id("jti_"));
     store.revoke_access_token(&old_jti, t - 1, t - 600).await.unwrap();
     store
@@ -184,6 +431,17 @@ pub async fn purge(store: &dyn Store) {
 
     let report = store.purge_expired(t).await.unwrap();
     assert!(report.authorization_codes >= 2 && report.refresh_tokens >= 1 && report.revoked_tokens >= 1);
+    assert!(report.key_sessions >= 1, "{report:?}");
+    assert_eq!(store.get_key_session(&expired_session.id).await.unwrap(), None);
+    assert_eq!(
+        store.get_key_session(&ending_session.id).await.unwrap(),
+        Some(ending_session.clone())
+    );
+    assert_eq!(
+        store.get_key_session(&live_session.id).await.unwrap(),
+        Some(live_session.clone())
+    );
+    assert_eq!(store.get_api_key(&key.id).await.unwrap(), Some(key.clone()));
     let outcome = store
         .redeem_authorization_code(&stale_used.code_hash, t)
         .await
@@ -207,7 +465,6 @@ pub async fn purge(store: &dyn Store) {
     );
     assert_eq!(store.get_grant(&g.id).await.unwrap(), Some(g.clone()));
     let as_app = |jti| LivenessQuery {
-        grant_id: None,
         user_id: None,
         ..query(&w, jti, None)
     };

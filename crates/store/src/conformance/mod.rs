@@ -8,7 +8,9 @@
 // Test-support code: a panic is how a check fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_keys;
 mod apps;
+mod audit;
 mod directory;
 pub mod fixtures;
 mod keys;
@@ -19,10 +21,12 @@ use std::fmt::Debug;
 
 use crate::{Result, Store, StoreError};
 
+pub use api_keys::{api_keys, key_sessions};
 pub use apps::{admin_tokens, apps};
+pub use audit::audit;
 pub use directory::{accounts, users};
 pub use keys::signing_keys;
-pub use liveness::{liveness, purge};
+pub use liveness::{key_liveness, liveness, purge};
 pub use tokens::{authorization_codes, grants_and_refresh_tokens};
 
 /// Runs every check, in an order where later ones may rely on earlier ones' rows (purge removes the
@@ -36,7 +40,11 @@ pub async fn run_all(store: &dyn Store) {
     signing_keys(store).await;
     authorization_codes(store).await;
     grants_and_refresh_tokens(store).await;
+    api_keys(store).await;
+    key_sessions(store).await;
+    audit(store).await;
     liveness(store).await;
+    key_liveness(store).await;
     races(store, store).await;
     purge(store).await;
 }
@@ -65,6 +73,7 @@ pub async fn races(a: &dyn Store, b: &dyn Store) {
     tokens::write_contention(a, b).await;
     keys::bootstrap_race(a, b).await;
     keys::rotation_race(a, b).await;
+    audit::append_race(a, b).await;
 }
 
 #[track_caller]

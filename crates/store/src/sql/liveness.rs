@@ -1,14 +1,15 @@
 //! Access-token revocation and the per-request liveness check.
 
 use super::SqlStore;
-use crate::{Liveness, LivenessQuery, Result};
+use crate::{CredentialRef, Liveness, LivenessQuery, Result};
 
-/// Counts of matching live rows (0 or 1 each): one round trip answers every question.
+/// Counts of matching live rows (0 or 1 each): one round trip answers every question. `live_link` is the
+/// grant or key session the token belongs to, `live_credential` the app or API key it was issued through.
 #[derive(sqlx::FromRow)]
 struct LivenessRow {
     revoked: i64,
-    live_grant: i64,
-    live_app: i64,
+    live_link: i64,
+    live_credential: i64,
     live_account: i64,
     live_user: i64,
 }
@@ -30,18 +31,30 @@ pub(super) async fn revoke_access_token(db: &SqlStore, jti: &str, expires_at: i6
 }
 
 pub(super) async fn liveness(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<Liveness> {
+    match q.credential {
+        CredentialRef::App { client_id, grant_id } => app_liveness(db, q, client_id, grant_id).await,
+        CredentialRef::ApiKey { key_id, session_id } => key_liveness(db, q, key_id, session_id).await,
+    }
+}
+
+async fn app_liveness(
+    db: &SqlStore,
+    q: &LivenessQuery<'_>,
+    client_id: &str,
+    grant_id: Option<&str>,
+) -> Result<Liveness> {
     let row = dispatch!(db, |pool| {
         sqlx::query_as::<_, LivenessRow>(
             "SELECT \
              (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) AS revoked, \
-             (SELECT COUNT(*) FROM grants WHERE id = $2 AND revoked_at IS NULL) AS live_grant, \
-             (SELECT COUNT(*) FROM apps WHERE client_id = $3 AND status = 'active') AS live_app, \
+             (SELECT COUNT(*) FROM grants WHERE id = $2 AND revoked_at IS NULL) AS live_link, \
+             (SELECT COUNT(*) FROM apps WHERE client_id = $3 AND status = 'active') AS live_credential, \
              (SELECT COUNT(*) FROM accounts WHERE name = $4 AND status = 'active') AS live_account, \
              (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user",
         )
         .bind(q.jti)
-        .bind(q.grant_id)
-        .bind(q.client_id)
+        .bind(grant_id)
+        .bind(client_id)
         .bind(q.account)
         .bind(q.user_id)
         .fetch_one(pool)
@@ -50,15 +63,60 @@ pub(super) async fn liveness(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<Liv
     // The first failure, in the documented order.
     Ok(if row.revoked > 0 {
         Liveness::TokenRevoked
-    } else if q.grant_id.is_some() && row.live_grant == 0 {
+    } else if grant_id.is_some() && row.live_link == 0 {
         Liveness::GrantRevoked
-    } else if row.live_app == 0 {
+    } else if row.live_credential == 0 {
         Liveness::AppInactive
-    } else if row.live_account == 0 {
+    } else {
+        holder_liveness(&row, q)
+    })
+}
+
+async fn key_liveness(
+    db: &SqlStore,
+    q: &LivenessQuery<'_>,
+    key_id: &str,
+    session_id: &str,
+) -> Result<Liveness> {
+    // A key of another account is as dead as a revoked one; so is a session of another key.
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, LivenessRow>(
+            "SELECT \
+             (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) AS revoked, \
+             (SELECT COUNT(*) FROM key_sessions WHERE id = $2 AND key_id = $3 AND revoked_at IS NULL \
+              AND expires_at > $6) AS live_link, \
+             (SELECT COUNT(*) FROM api_keys WHERE id = $3 AND account = $4 AND status = 'active') \
+              AS live_credential, \
+             (SELECT COUNT(*) FROM accounts WHERE name = $4 AND status = 'active') AS live_account, \
+             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user",
+        )
+        .bind(q.jti)
+        .bind(session_id)
+        .bind(key_id)
+        .bind(q.account)
+        .bind(q.user_id)
+        .bind(q.now)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(if row.revoked > 0 {
+        Liveness::TokenRevoked
+    } else if row.live_credential == 0 {
+        Liveness::KeyRevoked
+    } else if row.live_link == 0 {
+        Liveness::SessionEnded
+    } else {
+        holder_liveness(&row, q)
+    })
+}
+
+/// The checks after the credential's: the account, then the user the token acts as.
+fn holder_liveness(row: &LivenessRow, q: &LivenessQuery<'_>) -> Liveness {
+    if row.live_account == 0 {
         Liveness::AccountInactive
     } else if q.user_id.is_some() && row.live_user == 0 {
         Liveness::UserInactive
     } else {
         Liveness::Live
-    })
+    }
 }

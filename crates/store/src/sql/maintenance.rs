@@ -25,14 +25,16 @@ pub(super) async fn is_empty(db: &SqlStore) -> Result<bool> {
 
 pub(super) async fn purge_expired(db: &SqlStore, now: i64) -> Result<PurgeReport> {
     // Independent deletes: each is atomic, and a crash between them only leaves work for the next run.
-    // Grants are never deleted here, so removing their refresh tokens cannot break a reference.
+    // Grants and API keys are never deleted here, so removing their refresh tokens and sessions cannot
+    // break a reference.
     let deleted = dispatch!(db, |pool| {
-        let mut counts = [0u64; 4];
+        let mut counts = [0u64; 5];
         let statements = [
             (
                 "DELETE FROM authorization_codes WHERE expires_at < $1",
                 now - CODE_REPLAY_WINDOW,
             ),
+            ("DELETE FROM key_sessions WHERE expires_at < $1", now),
             ("DELETE FROM refresh_tokens WHERE expires_at < $1", now),
             ("DELETE FROM revoked_tokens WHERE expires_at < $1", now),
             (
@@ -45,9 +47,10 @@ pub(super) async fn purge_expired(db: &SqlStore, now: i64) -> Result<PurgeReport
         }
         counts
     });
-    let [authorization_codes, refresh_tokens, revoked_tokens, signing_keys] = deleted;
+    let [authorization_codes, key_sessions, refresh_tokens, revoked_tokens, signing_keys] = deleted;
     Ok(PurgeReport {
         authorization_codes,
+        key_sessions,
         refresh_tokens,
         revoked_tokens,
         signing_keys,

@@ -17,7 +17,9 @@ macro_rules! dispatch {
 
 mod accounts;
 mod admin_tokens;
+mod api_keys;
 mod apps;
+mod audit;
 mod codes;
 mod connect;
 mod errors;

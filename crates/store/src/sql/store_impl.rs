@@ -1,18 +1,19 @@
 //! [`Store`] for [`SqlStore`]: each method delegates to the module that owns its table.
 
 use async_trait::async_trait;
-use keygate_core::ids::{AccountName, ClientId, UserId};
+use keygate_core::ids::{AccountName, ApiKeyId, ClientId, UserId};
 use keygate_core::model::{
-    Account, AdminToken, App, AuthorizationCode, Grant, RefreshToken, SigningKeyRecord, StoredSecret, User,
+    Account, AdminToken, ApiKey, App, AuditEvent, AuthorizationCode, Grant, KeySession, RefreshToken,
+    SigningKeyRecord, StoredSecret, User,
 };
 
 use super::{
-    accounts, admin_tokens, apps, codes, grants, liveness, maintenance, signing_keys, users, Backend, Pool,
-    SqlStore,
+    accounts, admin_tokens, api_keys, apps, audit, codes, grants, liveness, maintenance, signing_keys, users,
+    Backend, Pool, SqlStore,
 };
 use crate::{
-    AccountPatch, AppPatch, CodeRedemption, Liveness, LivenessQuery, NewAccount, NewApp, NewUser,
-    PurgeReport, Result, Rotation, Store, UserPatch,
+    AccountPatch, AppPatch, AuditQuery, CodeRedemption, Liveness, LivenessQuery, NewAccount, NewApp,
+    NewAuditEvent, NewUser, PurgeReport, Result, Rotation, Store, UserPatch,
 };
 
 #[async_trait]
@@ -173,6 +174,48 @@ impl Store for SqlStore {
 
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
         grants::insert_refresh_token(self, token).await
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> Result<()> {
+        api_keys::create(self, key).await
+    }
+
+    async fn get_api_key(&self, id: &ApiKeyId) -> Result<Option<ApiKey>> {
+        api_keys::get(self, id).await
+    }
+
+    async fn list_api_keys(&self, account: &AccountName) -> Result<Vec<ApiKey>> {
+        api_keys::list(self, account).await
+    }
+
+    async fn revoke_api_key(&self, id: &ApiKeyId, now: i64) -> Result<Option<ApiKey>> {
+        api_keys::revoke(self, id, now).await
+    }
+
+    async fn replace_api_key_secret(
+        &self,
+        id: &ApiKeyId,
+        secret: &StoredSecret,
+        previous_expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<Option<ApiKey>> {
+        api_keys::replace_secret(self, id, secret, previous_expires_at, now).await
+    }
+
+    async fn create_key_session(&self, session: &KeySession) -> Result<()> {
+        api_keys::create_session(self, session).await
+    }
+
+    async fn get_key_session(&self, id: &str) -> Result<Option<KeySession>> {
+        api_keys::get_session(self, id).await
+    }
+
+    async fn append_audit(&self, event: &NewAuditEvent) -> Result<AuditEvent> {
+        audit::append(self, event).await
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
+        audit::list(self, query).await
     }
 
     async fn revoke_access_token(&self, jti: &str, expires_at: i64, now: i64) -> Result<()> {

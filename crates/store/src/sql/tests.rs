@@ -96,3 +96,112 @@ async fn other_schemes_are_refused() {
         }
     }
 }
+
+/// A database created by the first release (only 0001 applied) upgrades in place: its rows stay, and the
+/// new tables can refer to them.
+async fn upgrade_from_first_release(db: &TempDatabase) {
+    use crate::conformance::fixtures;
+
+    let backend = if db.url().starts_with("sqlite:") {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    let dir = std::env::temp_dir().join(format!("keygate-migrations-{}", fixtures::tag()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let first = format!(
+        "{}/migrations/{backend}/0001_init.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::copy(first, dir.join("0001_init.sql")).unwrap();
+    let first_release = sqlx::migrate::Migrator::new(dir.clone()).await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let store = connect(db.url()).await.unwrap();
+    dispatch!(store, |pool| first_release.run(pool).await.unwrap());
+    let account = fixtures::account(&store).await;
+    let user = fixtures::user(&store, &account.name).await;
+    let app = fixtures::app(&store, Some(&account.name)).await;
+
+    store.migrate().await.unwrap();
+    assert_eq!(store.get_user(&user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(store.get_app(&app.client_id).await.unwrap(), Some(app));
+    let key = fixtures::api_key(&account.name, Some(&user.id), fixtures::now());
+    store.create_api_key(&key).await.unwrap();
+    let other = fixtures::account(&store).await;
+    let cross = fixtures::api_key(&other.name, Some(&user.id), fixtures::now());
+    assert!(matches!(
+        store.create_api_key(&cross).await,
+        Err(StoreError::MissingReference(_))
+    ));
+    let rotated = store
+        .replace_api_key_secret(&key.id, &fixtures::secret(), None, fixtures::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rotated.previous_secret, None);
+    assert_ne!(rotated.secret, key.secret);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_upgrades_from_first_release() {
+    let db = TempDatabase::sqlite().await;
+    upgrade_from_first_release(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn postgres_upgrades_from_first_release() {
+    let Some(admin_url) = postgres_admin_url() else {
+        println!("skipping PostgreSQL upgrade: KEYGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let db = TempDatabase::postgres(&admin_url).await.unwrap();
+    upgrade_from_first_release(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn unparsable_api_keys_and_audit_rows_are_corrupt() {
+    use keygate_core::ids::ApiKeyId;
+
+    use crate::conformance::fixtures;
+    use crate::AuditQuery;
+
+    let db = TempDatabase::sqlite().await;
+    let store = db.store().await.unwrap();
+    let account = fixtures::account(&store).await;
+    let key = fixtures::api_key(&account.name, None, 0);
+    store.create_api_key(&key).await.unwrap();
+    let Pool::Sqlite(pool) = &store.pool else {
+        panic!("not SQLite")
+    };
+    sqlx::query("UPDATE api_keys SET status = 'paused' WHERE id = $1")
+        .bind(key.id.as_str())
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO audit_events (at, account, actor, action, target, details) \
+                 VALUES (0, 'Not An Account', 'cli', 'x.y', 't', '{}')",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    match store.get_api_key(&key.id).await {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains("api_keys.status"), "{what}"),
+        other => panic!("expected a corrupt row, got {other:?}"),
+    }
+    assert!(matches!(
+        store.list_api_keys(&account.name).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert_eq!(store.get_api_key(&ApiKeyId::generate()).await.unwrap(), None);
+    match store.list_audit(&AuditQuery::default()).await {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains("audit_events.account"), "{what}"),
+        other => panic!("expected a corrupt row, got {other:?}"),
+    }
+    store.close().await;
+    db.cleanup().await;
+}

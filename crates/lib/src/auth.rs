@@ -1,0 +1,153 @@
+//! `POST /auth` and `POST /auth/refresh`: API keys exchanged for access tokens.
+//!
+//! A successful `/auth` starts a key session; refreshing keeps the session and can never outlive its
+//! maximum length. Revoking the key ends every session at once, because token validation checks the
+//! key's status on every request.
+
+use keygate_core::ids::{opaque_id, ApiKeyId};
+use keygate_core::model::{AccountStatus, ApiKey, KeySession, KeyStatus, UserStatus};
+use keygate_core::time::now;
+use keygate_store::{Liveness, StoreError};
+use serde::Serialize;
+
+use crate::tokens::{AccessTokenRequest, Credential, Subject, TokenRejection};
+use crate::Keygate;
+
+/// The answer of `/auth` and `/auth/refresh`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuthToken {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    /// Unix time; clients schedule their refresh from it.
+    pub expires_at: i64,
+    pub scope: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the API key or its secret is invalid")]
+    InvalidCredentials,
+    #[error("the account of this API key is suspended")]
+    AccountSuspended,
+    #[error("the user this API key acts as is suspended")]
+    UserSuspended,
+    #[error("the access token has expired; call POST /auth again")]
+    TokenExpired,
+    #[error("the session reached its maximum length; call POST /auth again")]
+    SessionExpired,
+    #[error("the access token is not valid for this API key: {0}")]
+    InvalidToken(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("signing failed: {0}")]
+    Signing(#[from] jsonwebtoken::errors::Error),
+}
+
+impl Keygate {
+    /// The key if `secret` is its current secret, or its previous one during a rotation's grace.
+    async fn authenticate_api_key(&self, key_id: &str, secret: &str) -> Result<ApiKey, AuthError> {
+        let key = match ApiKeyId::parse(key_id) {
+            Ok(id) => self.store().get_api_key(&id).await?,
+            Err(_) => None,
+        };
+        let Some(key) = key else {
+            // Same hashing work as a real check, so timing does not reveal which key ids exist.
+            let _ = self.pepper().hash(secret);
+            return Err(AuthError::InvalidCredentials);
+        };
+        let current = self.pepper().verify(secret, &key.secret.hash);
+        let previous = key
+            .previous_secret
+            .as_ref()
+            .filter(|s| s.expires_at.is_some_and(|t| t > now()))
+            .is_some_and(|s| self.pepper().verify(secret, &s.hash));
+        if !(current | previous) || key.status != KeyStatus::Active {
+            return Err(AuthError::InvalidCredentials);
+        }
+        Ok(key)
+    }
+
+    async fn ensure_key_subject_active(&self, key: &ApiKey) -> Result<(), AuthError> {
+        let account = self.store().get_account(&key.account).await?;
+        if account.is_none_or(|a| a.status != AccountStatus::Active) {
+            return Err(AuthError::AccountSuspended);
+        }
+        if let Some(user_id) = &key.user_id {
+            let user = self.store().get_user(user_id).await?;
+            if user.is_none_or(|u| u.status != UserStatus::Active) {
+                return Err(AuthError::UserSuspended);
+            }
+        }
+        Ok(())
+    }
+
+    fn key_token(&self, session: &KeySession, t: i64) -> Result<AuthToken, AuthError> {
+        let ttl = self.api_key_settings().token_ttl.min(session.expires_at - t);
+        let subject = session.user_id.clone().map_or(Subject::Credential, Subject::User);
+        let issued = self.issue_access_token(AccessTokenRequest {
+            client_id: session.key_id.as_str(),
+            account: &session.account,
+            subject,
+            scope: &session.scope,
+            grant_id: Some(&session.id),
+            ttl,
+        })?;
+        Ok(AuthToken {
+            access_token: issued.token,
+            token_type: "Bearer",
+            expires_in: ttl,
+            expires_at: issued.claims.exp,
+            scope: session.scope.to_string(),
+        })
+    }
+
+    /// `POST /auth`: a key and its secret for a token, starting a new session.
+    pub async fn exchange_api_key(&self, key_id: &str, secret: &str) -> Result<AuthToken, AuthError> {
+        let key = self.authenticate_api_key(key_id, secret).await?;
+        self.ensure_key_subject_active(&key).await?;
+        let t = now();
+        let session = KeySession {
+            id: opaque_id("kss_"),
+            key_id: key.id.clone(),
+            account: key.account.clone(),
+            user_id: key.user_id.clone(),
+            scope: key.scopes.clone(),
+            created_at: t,
+            expires_at: t + self.api_key_settings().max_session,
+            revoked_at: None,
+        };
+        self.store().create_key_session(&session).await?;
+        self.key_token(&session, t)
+    }
+
+    /// `POST /auth/refresh`: a still-valid token of this key for a fresh one in the same session.
+    pub async fn refresh_api_key_token(&self, key_id: &str, token: &str) -> Result<AuthToken, AuthError> {
+        let principal = match self.validate_access_token(token).await {
+            Ok(p) => p,
+            Err(TokenRejection::Expired) => return Err(AuthError::TokenExpired),
+            Err(TokenRejection::Revoked(Liveness::SessionEnded)) => return Err(AuthError::SessionExpired),
+            Err(TokenRejection::Store(e)) => return Err(e.into()),
+            Err(other) => return Err(AuthError::InvalidToken(other.to_string())),
+        };
+        let Credential::ApiKey(id) = &principal.credential else {
+            return Err(AuthError::InvalidToken(
+                "it was not issued through an API key".into(),
+            ));
+        };
+        if id.as_str() != key_id {
+            return Err(AuthError::InvalidToken(
+                "it was issued through another API key".into(),
+            ));
+        }
+        let session_id = principal.claims.sid.as_deref().unwrap_or_default();
+        let Some(session) = self.store().get_key_session(session_id).await? else {
+            return Err(AuthError::SessionExpired);
+        };
+        let t = now();
+        if session.expires_at <= t {
+            return Err(AuthError::SessionExpired);
+        }
+        self.key_token(&session, t)
+    }
+}

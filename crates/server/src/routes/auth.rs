@@ -1,0 +1,153 @@
+//! `POST /auth` and `POST /auth/refresh`: API keys exchanged for access tokens (server-side
+//! integrations). Errors are problem details with a short `error` code clients can branch on.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use keygate_lib::auth::AuthError;
+use serde::Deserialize;
+
+use crate::error::{no_store, Problem};
+use crate::extract::parse_form;
+use crate::routes::me::bearer_token;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth", post(auth))
+        .route("/auth/refresh", post(refresh))
+}
+
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthBody {
+    secret: Option<String>,
+}
+
+fn api_key(headers: &HeaderMap) -> Result<&str, Problem> {
+    headers
+        .get(API_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            let mut p = Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid-credentials",
+                "Invalid credentials",
+                "the X-Api-Key header is required",
+            );
+            p.code = Some("invalid_credentials");
+            p
+        })
+}
+
+/// The body as JSON or as a form, whichever its content type says.
+fn auth_body(headers: &HeaderMap, body: &[u8]) -> Result<AuthBody, Problem> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match media.as_str() {
+        "application/json" => {
+            serde_json::from_slice(body).map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
+        }
+        "application/x-www-form-urlencoded" => {
+            let mut form = parse_form(body).map_err(Problem::bad_request)?;
+            let secret = form.remove("secret");
+            if let Some(unknown) = form.keys().next() {
+                return Err(Problem::bad_request(format!("unknown field {unknown}")));
+            }
+            Ok(AuthBody { secret })
+        }
+        _ => Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the body as application/json or application/x-www-form-urlencoded",
+        )),
+    }
+}
+
+fn auth_problem(e: AuthError) -> Problem {
+    let (status, kind, title, code) = match &e {
+        AuthError::InvalidCredentials => (
+            StatusCode::UNAUTHORIZED,
+            "invalid-credentials",
+            "Invalid credentials",
+            "invalid_credentials",
+        ),
+        AuthError::AccountSuspended | AuthError::UserSuspended => {
+            (StatusCode::FORBIDDEN, "suspended", "Suspended", "suspended")
+        }
+        AuthError::TokenExpired => (
+            StatusCode::UNAUTHORIZED,
+            "token-expired",
+            "Token expired",
+            "token_expired",
+        ),
+        AuthError::SessionExpired => (
+            StatusCode::UNAUTHORIZED,
+            "session-expired",
+            "Session expired",
+            "session_expired",
+        ),
+        AuthError::InvalidToken(_) => (
+            StatusCode::UNAUTHORIZED,
+            "invalid-token",
+            "Invalid token",
+            "invalid_token",
+        ),
+        AuthError::Store(_) | AuthError::Signing(_) => return Problem::internal(e),
+    };
+    let mut p = Problem::new(status, kind, title, e.to_string());
+    p.code = Some(code);
+    p
+}
+
+async fn auth(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+    let key = api_key(&headers)?;
+    let body = auth_body(&headers, &body)?;
+    let Some(secret) = body.secret else {
+        let mut p = Problem::bad_request("the body must carry the key's secret");
+        p.field = Some("secret");
+        return Err(p);
+    };
+    let token = s
+        .keygate
+        .exchange_api_key(key, &secret)
+        .await
+        .map_err(auth_problem)?;
+    Ok((no_store(), Json(token)).into_response())
+}
+
+async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    let key = api_key(&headers)?;
+    let Some(token) = bearer_token(&headers) else {
+        let mut p = Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid-token",
+            "Invalid token",
+            "send the current access token as Authorization: Bearer",
+        );
+        p.code = Some("invalid_token");
+        return Err(p);
+    };
+    let token = s
+        .keygate
+        .refresh_api_key_token(key, token)
+        .await
+        .map_err(auth_problem)?;
+    Ok((no_store(), Json(token)).into_response())
+}

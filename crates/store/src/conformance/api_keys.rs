@@ -1,0 +1,197 @@
+//! API keys and their sessions.
+
+use keygate_core::ids::{opaque_id, ApiKeyId, UserId};
+use keygate_core::model::{ApiKey, KeySession, KeyStatus, StoredSecret};
+use keygate_core::scope::ScopeSet;
+
+use super::fixtures::{self, now};
+use super::{assert_conflict, assert_missing};
+use crate::{Store, StoreError};
+
+pub async fn api_keys(store: &dyn Store) {
+    let t = now();
+    let account = fixtures::account(store).await;
+    let user = fixtures::user(store, &account.name).await;
+    let key = fixtures::api_key(&account.name, Some(&user.id), t);
+    store.create_api_key(&key).await.unwrap();
+    assert_eq!(store.get_api_key(&key.id).await.unwrap(), Some(key.clone()));
+    assert_eq!(store.get_api_key(&ApiKeyId::generate()).await.unwrap(), None);
+    let same_id = ApiKey {
+        secret: fixtures::secret(),
+        user_id: None,
+        ..key.clone()
+    };
+    assert_conflict(store.create_api_key(&same_id).await, key.id.as_str());
+
+    // References: the account must exist, and so must the user, in that same account.
+    let nowhere = fixtures::api_key(&fixtures::account_name(), None, t);
+    assert_missing(store.create_api_key(&nowhere).await);
+    let ghost = fixtures::api_key(&account.name, Some(&UserId::generate()), t);
+    assert_missing(store.create_api_key(&ghost).await);
+    let other = fixtures::account(store).await;
+    let stranger = fixtures::user(store, &other.name).await;
+    let cross = fixtures::api_key(&account.name, Some(&stranger.id), t);
+    match store.create_api_key(&cross).await {
+        Err(StoreError::MissingReference(what)) => {
+            assert!(
+                what.contains(stranger.id.as_str()),
+                "{what:?} does not name the user"
+            )
+        }
+        other => panic!("a key for another account's user was not refused: {other:?}"),
+    }
+    for refused in [&nowhere, &ghost, &cross] {
+        assert_eq!(store.get_api_key(&refused.id).await.unwrap(), None);
+    }
+    assert!(store.list_api_keys(&other.name).await.unwrap().is_empty());
+
+    // Every field round-trips, a previous secret and a revoked status included.
+    let service = ApiKey {
+        name: "Nightly \"export\" ✓".into(),
+        scopes: ScopeSet::parse("full").unwrap(),
+        previous_secret: Some(StoredSecret {
+            expires_at: Some(t + 60),
+            ..fixtures::secret()
+        }),
+        ..fixtures::api_key(&account.name, None, t - 20)
+    };
+    store.create_api_key(&service).await.unwrap();
+    assert_eq!(
+        store.get_api_key(&service.id).await.unwrap(),
+        Some(service.clone())
+    );
+    let dead = ApiKey {
+        status: KeyStatus::Revoked,
+        scopes: ScopeSet::parse("").unwrap(),
+        revoked_at: Some(t - 5),
+        updated_at: t - 5,
+        ..fixtures::api_key(&account.name, Some(&user.id), t - 10)
+    };
+    store.create_api_key(&dead).await.unwrap();
+    assert_eq!(store.get_api_key(&dead.id).await.unwrap(), Some(dead.clone()));
+
+    // Listed by creation time, then id; revoked keys included; other accounts' keys not.
+    let twin = fixtures::api_key(&account.name, None, t);
+    store.create_api_key(&twin).await.unwrap();
+    let elsewhere = fixtures::api_key(&other.name, Some(&stranger.id), t - 100);
+    store.create_api_key(&elsewhere).await.unwrap();
+    let mut same_time = [key.clone(), twin.clone()];
+    same_time.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    let [first, second] = same_time;
+    assert_eq!(
+        store.list_api_keys(&account.name).await.unwrap(),
+        [service.clone(), dead.clone(), first, second]
+    );
+    assert_eq!(store.list_api_keys(&other.name).await.unwrap(), [elsewhere]);
+    assert!(store
+        .list_api_keys(&fixtures::account_name())
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Revocation is idempotent: the first time stays, and a second call changes nothing.
+    let revoked = ApiKey {
+        status: KeyStatus::Revoked,
+        revoked_at: Some(t + 5),
+        updated_at: t + 5,
+        ..key.clone()
+    };
+    assert_eq!(
+        store.revoke_api_key(&key.id, t + 5).await.unwrap(),
+        Some(revoked.clone())
+    );
+    assert_eq!(
+        store.revoke_api_key(&key.id, t + 9).await.unwrap(),
+        Some(revoked.clone())
+    );
+    assert_eq!(store.get_api_key(&key.id).await.unwrap(), Some(revoked.clone()));
+    assert_eq!(
+        store.revoke_api_key(&dead.id, t + 9).await.unwrap(),
+        Some(dead.clone())
+    );
+    assert_eq!(
+        store.revoke_api_key(&ApiKeyId::generate(), t).await.unwrap(),
+        None
+    );
+    assert!(store
+        .list_api_keys(&account.name)
+        .await
+        .unwrap()
+        .contains(&revoked));
+    assert_eq!(
+        store.get_api_key(&twin.id).await.unwrap(),
+        Some(twin.clone()),
+        "revoking one key touched another"
+    );
+
+    // Secret rotation, as for apps: the old current secret stays valid until the given time, or goes.
+    let s2 = fixtures::secret();
+    let mut expected = service.clone();
+    expected.previous_secret = Some(StoredSecret {
+        expires_at: Some(t + 3600),
+        ..service.secret.clone()
+    });
+    expected.secret = s2.clone();
+    expected.updated_at = t + 6;
+    assert_eq!(
+        store
+            .replace_api_key_secret(&service.id, &s2, Some(t + 3600), t + 6)
+            .await
+            .unwrap(),
+        Some(expected.clone())
+    );
+    let s3 = fixtures::secret();
+    (expected.secret, expected.previous_secret, expected.updated_at) = (s3.clone(), None, t + 7);
+    assert_eq!(
+        store
+            .replace_api_key_secret(&service.id, &s3, None, t + 7)
+            .await
+            .unwrap(),
+        Some(expected.clone())
+    );
+    assert_eq!(store.get_api_key(&service.id).await.unwrap(), Some(expected));
+    assert_eq!(
+        store
+            .replace_api_key_secret(&ApiKeyId::generate(), &s3, None, t)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn key_sessions(store: &dyn Store) {
+    let t = now();
+    let w = fixtures::world(store).await;
+    let key = fixtures::api_key(&w.account.name, Some(&w.user.id), t);
+    store.create_api_key(&key).await.unwrap();
+    let session = fixtures::key_session(&key, t, t + 3600);
+    store.create_key_session(&session).await.unwrap();
+    assert_eq!(
+        store.get_key_session(&session.id).await.unwrap(),
+        Some(session.clone())
+    );
+    assert_eq!(store.get_key_session(&opaque_id("kss_")).await.unwrap(), None);
+    let same_id = KeySession {
+        expires_at: t + 1,
+        ..session.clone()
+    };
+    assert_conflict(store.create_key_session(&same_id).await, &session.id);
+    let orphan = KeySession {
+        key_id: ApiKeyId::generate(),
+        ..fixtures::key_session(&key, t, t + 3600)
+    };
+    assert_missing(store.create_key_session(&orphan).await);
+    assert_eq!(store.get_key_session(&orphan.id).await.unwrap(), None);
+
+    // Optional fields round-trip.
+    let service = fixtures::api_key(&w.account.name, None, t);
+    store.create_api_key(&service).await.unwrap();
+    let ended = KeySession {
+        scope: ScopeSet::parse("full").unwrap(),
+        revoked_at: Some(t + 1),
+        ..fixtures::key_session(&service, t, t + 60)
+    };
+    assert_eq!(ended.user_id, None);
+    store.create_key_session(&ended).await.unwrap();
+    assert_eq!(store.get_key_session(&ended.id).await.unwrap(), Some(ended));
+}

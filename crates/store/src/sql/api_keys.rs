@@ -1,0 +1,221 @@
+//! API keys and the sessions exchanged for them.
+
+use keygate_core::ids::{AccountName, ApiKeyId, UserId};
+use keygate_core::model::{ApiKey, KeySession, KeyStatus, StoredSecret};
+use keygate_core::scope::ScopeSet;
+
+use super::errors::{corrupt, write_error};
+use super::SqlStore;
+use crate::{Result, StoreError};
+
+#[derive(sqlx::FromRow)]
+struct ApiKeyRow {
+    id: String,
+    account: String,
+    name: String,
+    user_id: Option<String>,
+    scopes: String,
+    status: String,
+    secret_hash: Vec<u8>,
+    secret_last4: String,
+    previous_secret_hash: Option<Vec<u8>>,
+    previous_secret_last4: Option<String>,
+    previous_secret_expires_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = StoreError;
+    fn try_from(r: ApiKeyRow) -> Result<Self> {
+        let user_id = r.user_id.as_deref().map(UserId::parse).transpose();
+        Ok(ApiKey {
+            id: ApiKeyId::parse(&r.id).map_err(corrupt("api_keys.id"))?,
+            account: AccountName::parse(&r.account).map_err(corrupt("api_keys.account"))?,
+            name: r.name,
+            user_id: user_id.map_err(corrupt("api_keys.user_id"))?,
+            scopes: ScopeSet::parse(&r.scopes).map_err(corrupt("api_keys.scopes"))?,
+            status: KeyStatus::parse(&r.status).map_err(corrupt("api_keys.status"))?,
+            secret: StoredSecret {
+                hash: r.secret_hash,
+                last4: r.secret_last4,
+                expires_at: None,
+            },
+            previous_secret: r.previous_secret_hash.map(|hash| StoredSecret {
+                hash,
+                last4: r.previous_secret_last4.unwrap_or_default(),
+                expires_at: r.previous_secret_expires_at,
+            }),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct KeySessionRow {
+    id: String,
+    key_id: String,
+    account: String,
+    user_id: Option<String>,
+    scope: String,
+    created_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<KeySessionRow> for KeySession {
+    type Error = StoreError;
+    fn try_from(r: KeySessionRow) -> Result<Self> {
+        let user_id = r.user_id.as_deref().map(UserId::parse).transpose();
+        Ok(KeySession {
+            id: r.id,
+            key_id: ApiKeyId::parse(&r.key_id).map_err(corrupt("key_sessions.key_id"))?,
+            account: AccountName::parse(&r.account).map_err(corrupt("key_sessions.account"))?,
+            user_id: user_id.map_err(corrupt("key_sessions.user_id"))?,
+            scope: ScopeSet::parse(&r.scope).map_err(corrupt("key_sessions.scope"))?,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+pub(super) async fn create(db: &SqlStore, key: &ApiKey) -> Result<()> {
+    // The (user_id, account) foreign key refuses a user of another account like a missing one.
+    let previous = key.previous_secret.as_ref();
+    dispatch!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO api_keys (id, account, name, user_id, scopes, status, secret_hash, secret_last4, \
+             previous_secret_hash, previous_secret_last4, previous_secret_expires_at, created_at, \
+             updated_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(key.id.as_str())
+        .bind(key.account.as_str())
+        .bind(&key.name)
+        .bind(key.user_id.as_ref().map(UserId::as_str))
+        .bind(key.scopes.to_string())
+        .bind(key.status.as_str())
+        .bind(key.secret.hash.as_slice())
+        .bind(&key.secret.last4)
+        .bind(previous.map(|s| s.hash.as_slice()))
+        .bind(previous.map(|s| s.last4.as_str()))
+        .bind(previous.and_then(|s| s.expires_at))
+        .bind(key.created_at)
+        .bind(key.updated_at)
+        .bind(key.revoked_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .map_err(|e| {
+        let missing = match &key.user_id {
+            Some(user) => format!("account {} or user {user} in that account", key.account),
+            None => format!("account {}", key.account),
+        };
+        write_error(e, format!("api key {}", key.id), missing)
+    })
+}
+
+pub(super) async fn get(db: &SqlStore, id: &ApiKeyId) -> Result<Option<ApiKey>> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, ApiKeyRow>("SELECT * FROM api_keys WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(pool)
+            .await
+    })?;
+    row.map(ApiKey::try_from).transpose()
+}
+
+pub(super) async fn list(db: &SqlStore, account: &AccountName) -> Result<Vec<ApiKey>> {
+    let rows = dispatch!(db, |pool| {
+        sqlx::query_as::<_, ApiKeyRow>("SELECT * FROM api_keys WHERE account = $1 ORDER BY created_at, id")
+            .bind(account.as_str())
+            .fetch_all(pool)
+            .await
+    })?;
+    rows.into_iter().map(ApiKey::try_from).collect()
+}
+
+pub(super) async fn revoke(db: &SqlStore, id: &ApiKeyId, now: i64) -> Result<Option<ApiKey>> {
+    // Assignments all read the row as it was: a key already revoked keeps its times.
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, ApiKeyRow>(
+            "UPDATE api_keys SET status = $2, revoked_at = COALESCE(revoked_at, $3), \
+             updated_at = CASE WHEN status = $2 AND revoked_at IS NOT NULL THEN updated_at ELSE $3 END \
+             WHERE id = $1 RETURNING *",
+        )
+        .bind(id.as_str())
+        .bind(KeyStatus::Revoked.as_str())
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })?;
+    row.map(ApiKey::try_from).transpose()
+}
+
+pub(super) async fn replace_secret(
+    db: &SqlStore,
+    id: &ApiKeyId,
+    secret: &StoredSecret,
+    previous_expires_at: Option<i64>,
+    now: i64,
+) -> Result<Option<ApiKey>> {
+    // Assignments all read the row as it was, so the old current secret is still in secret_* here.
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, ApiKeyRow>(
+            "UPDATE api_keys SET \
+             previous_secret_hash = CASE WHEN $4 IS NULL THEN NULL ELSE secret_hash END, \
+             previous_secret_last4 = CASE WHEN $4 IS NULL THEN NULL ELSE secret_last4 END, \
+             previous_secret_expires_at = $4, \
+             secret_hash = $2, secret_last4 = $3, updated_at = $5 WHERE id = $1 RETURNING *",
+        )
+        .bind(id.as_str())
+        .bind(secret.hash.as_slice())
+        .bind(&secret.last4)
+        .bind(previous_expires_at)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })?;
+    row.map(ApiKey::try_from).transpose()
+}
+
+pub(super) async fn create_session(db: &SqlStore, session: &KeySession) -> Result<()> {
+    dispatch!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO key_sessions (id, key_id, account, user_id, scope, created_at, expires_at, \
+             revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&session.id)
+        .bind(session.key_id.as_str())
+        .bind(session.account.as_str())
+        .bind(session.user_id.as_ref().map(UserId::as_str))
+        .bind(session.scope.to_string())
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .bind(session.revoked_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .map_err(|e| {
+        write_error(
+            e,
+            format!("key session {}", session.id),
+            format!("api key {}", session.key_id),
+        )
+    })
+}
+
+pub(super) async fn get_session(db: &SqlStore, id: &str) -> Result<Option<KeySession>> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, KeySessionRow>("SELECT * FROM key_sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    row.map(KeySession::try_from).transpose()
+}
