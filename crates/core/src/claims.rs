@@ -19,6 +19,12 @@ pub struct AccessTokenClaims {
     /// The grant (refresh-token family) this token came from; revoking the grant revokes the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// For tokens obtained with a domain key: the API key it is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// For tokens obtained with a domain key: the only web origin that may present them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1), checked on validation so an ID token or another

@@ -62,6 +62,10 @@ string_id!(
     /// The public id of an API key, sent in `X-Api-Key`: `kgk_` and 20 characters of `[a-z0-9]`.
     ApiKeyId
 );
+string_id!(
+    /// A domain key: public by design, `kgd_` and 20 characters of `[a-z0-9]`.
+    DomainKeyId
+);
 
 impl AccountName {
     pub fn parse(v: &str) -> Result<Self, InvalidInput> {
@@ -99,59 +103,46 @@ impl ClientId {
     }
 }
 
-impl UserId {
-    const PREFIX: &'static str = "usr_";
-    const RANDOM_LEN: usize = 20;
+/// Ids made of a readable prefix and 20 random characters of `[a-z0-9]`, so every kind is recognisable
+/// at a glance and no two kinds can be confused.
+macro_rules! prefixed_id {
+    ($name:ident, $prefix:literal, $field:literal) => {
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+            const RANDOM_LEN: usize = 20;
 
-    pub fn generate() -> Self {
-        Self(format!(
-            "{}{}",
-            Self::PREFIX,
-            random_string(LOWER_ALNUM, Self::RANDOM_LEN)
-        ))
-    }
+            pub fn generate() -> Self {
+                Self(format!(
+                    "{}{}",
+                    Self::PREFIX,
+                    random_string(LOWER_ALNUM, Self::RANDOM_LEN)
+                ))
+            }
 
-    pub fn parse(v: &str) -> Result<Self, InvalidInput> {
-        let ok = v.strip_prefix(Self::PREFIX).is_some_and(|rest| {
-            rest.len() == Self::RANDOM_LEN && rest.bytes().all(|c| LOWER_ALNUM.contains(&c))
-        });
-        if ok {
-            Ok(Self(v.to_owned()))
-        } else {
-            Err(InvalidInput::new(
-                "user_id",
-                "must look like usr_ followed by 20 characters of a-z and 0-9",
-            ))
+            pub fn parse(v: &str) -> Result<Self, InvalidInput> {
+                let ok = v.strip_prefix(Self::PREFIX).is_some_and(|rest| {
+                    rest.len() == Self::RANDOM_LEN && rest.bytes().all(|c| LOWER_ALNUM.contains(&c))
+                });
+                if ok {
+                    Ok(Self(v.to_owned()))
+                } else {
+                    Err(InvalidInput::new(
+                        $field,
+                        concat!(
+                            "must look like ",
+                            $prefix,
+                            " followed by 20 characters of a-z and 0-9"
+                        ),
+                    ))
+                }
+            }
         }
-    }
+    };
 }
 
-impl ApiKeyId {
-    pub const PREFIX: &'static str = "kgk_";
-    const RANDOM_LEN: usize = 20;
-
-    pub fn generate() -> Self {
-        Self(format!(
-            "{}{}",
-            Self::PREFIX,
-            random_string(LOWER_ALNUM, Self::RANDOM_LEN)
-        ))
-    }
-
-    pub fn parse(v: &str) -> Result<Self, InvalidInput> {
-        let ok = v.strip_prefix(Self::PREFIX).is_some_and(|rest| {
-            rest.len() == Self::RANDOM_LEN && rest.bytes().all(|c| LOWER_ALNUM.contains(&c))
-        });
-        if ok {
-            Ok(Self(v.to_owned()))
-        } else {
-            Err(InvalidInput::new(
-                "api_key",
-                "must look like kgk_ followed by 20 characters of a-z and 0-9",
-            ))
-        }
-    }
-}
+prefixed_id!(UserId, "usr_", "user_id");
+prefixed_id!(ApiKeyId, "kgk_", "api_key");
+prefixed_id!(DomainKeyId, "kgd_", "domain_key");
 
 /// An opaque random id for rows nobody types by hand (grants, admin tokens, signing keys, JWT ids).
 pub fn opaque_id(prefix: &str) -> String {

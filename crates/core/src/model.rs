@@ -1,6 +1,6 @@
 //! The records Keygate manages. The store persists them; the protocol layers read them.
 
-use crate::ids::{AccountName, ApiKeyId, ClientId, UserId};
+use crate::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
 use crate::password::PasswordDigest;
 use crate::scope::ScopeSet;
 use crate::InvalidInput;
@@ -225,6 +225,9 @@ pub struct ApiKey {
 pub struct KeySession {
     pub id: String,
     pub key_id: ApiKeyId,
+    /// Set when the session was opened with a domain key; its tokens are bound to `origin`.
+    pub domain_key_id: Option<DomainKeyId>,
+    pub origin: Option<String>,
     pub account: AccountName,
     pub user_id: Option<UserId>,
     pub scope: ScopeSet,
@@ -249,4 +252,22 @@ pub struct AuditEvent {
     pub target: String,
     /// Further facts as a JSON object.
     pub details: String,
+}
+
+/// A domain key: the browser-side credential. Public by design (it ships in web pages), so it is only
+/// good from the web origins it lists, and only through the API key it is bound to, whose subject it
+/// acts as with at most its own scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainKey {
+    pub id: DomainKeyId,
+    pub account: AccountName,
+    pub api_key_id: ApiKeyId,
+    pub name: String,
+    /// Origin patterns (`https://shop.example.com`, `https://*.example.com`).
+    pub origins: Vec<String>,
+    pub scopes: ScopeSet,
+    pub status: KeyStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub revoked_at: Option<i64>,
 }

@@ -6,6 +6,7 @@ use std::io::BufRead;
 use clap::{Args, Subcommand};
 use keygate_core::model::{AccountStatus, AppStatus, ClientType, Role, UserStatus};
 use keygate_lib::api_keys::{AuditFilter, CreateApiKey};
+use keygate_lib::domain_keys::CreateDomainKey;
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
 use keygate_lib::{Actor, Keygate, ManageError, Manager};
 
@@ -40,8 +41,42 @@ pub enum AdminCommand {
     /// API keys with a secret, for server-side integrations
     #[command(subcommand, name = "api-keys")]
     ApiKeys(ApiKeyCmd),
+    /// Domain keys: public, origin-bound keys for browser integrations
+    #[command(subcommand, name = "domain-keys")]
+    DomainKeys(DomainKeyCmd),
     /// The audit log of security events, newest first
     Audit(AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DomainKeyCmd {
+    /// Create a domain key bound to an API key of the account and to web origins
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+        /// The API key whose subject it acts as
+        #[arg(long, value_name = "KEY_ID")]
+        api_key: String,
+        /// A web origin it works from (repeatable): https://shop.example.com or https://*.example.com
+        #[arg(long = "origin", value_name = "ORIGIN", required = true)]
+        origins: Vec<String>,
+        /// Space-separated scopes, within the API key's [default: contacts.read]
+        #[arg(long)]
+        scopes: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    Show {
+        id: String,
+    },
+    /// Revoke for good: its tokens stop working and its origins lose CORS access at once
+    Revoke {
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +294,7 @@ const API_KEY_COLUMNS: &[&str] = &[
     "status",
     "secret_last4",
 ];
+const DOMAIN_KEY_COLUMNS: &[&str] = &["id", "name", "api_key_id", "origins", "scopes", "status"];
 const AUDIT_COLUMNS: &[&str] = &["id", "at", "actor", "action", "target", "account"];
 const KEY_COLUMNS: &[&str] = &["kid", "algorithm", "state", "created_at", "publish_until"];
 
@@ -283,6 +319,7 @@ pub async fn run(kg: &Keygate, args: AdminArgs) -> Result<(), ManageError> {
         AdminCommand::Tokens(cmd) => tokens(kg, out, cmd).await,
         AdminCommand::Keys(cmd) => keys(kg, out, cmd).await,
         AdminCommand::ApiKeys(cmd) => api_keys(kg, out, cmd).await,
+        AdminCommand::DomainKeys(cmd) => domain_keys(kg, out, cmd).await,
         AdminCommand::Audit(args) => audit(kg, out, args).await,
     }
 }
@@ -523,5 +560,34 @@ async fn audit(kg: &Manager<'_>, out: Output, args: AuditArgs) -> Result<(), Man
         limit: Some(args.limit),
     };
     out.table(&kg.list_audit(filter).await?, AUDIT_COLUMNS);
+    Ok(())
+}
+
+async fn domain_keys(kg: &Manager<'_>, out: Output, cmd: DomainKeyCmd) -> Result<(), ManageError> {
+    match cmd {
+        DomainKeyCmd::Create {
+            account,
+            name,
+            api_key,
+            origins,
+            scopes,
+        } => out.record(
+            &kg.create_domain_key(
+                &account,
+                CreateDomainKey {
+                    name,
+                    api_key_id: api_key,
+                    origins,
+                    scopes,
+                },
+            )
+            .await?,
+        ),
+        DomainKeyCmd::List { account } => {
+            out.table(&kg.list_domain_keys(&account).await?, DOMAIN_KEY_COLUMNS)
+        }
+        DomainKeyCmd::Show { id } => out.record(&kg.get_domain_key(&id).await?),
+        DomainKeyCmd::Revoke { id } => out.record(&kg.revoke_domain_key(&id).await?),
+    }
     Ok(())
 }

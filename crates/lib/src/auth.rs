@@ -4,9 +4,11 @@
 //! maximum length. Revoking the key ends every session at once, because token validation checks the
 //! key's status on every request.
 
-use keygate_core::ids::{opaque_id, ApiKeyId};
-use keygate_core::model::{AccountStatus, ApiKey, KeySession, KeyStatus, UserStatus};
+use keygate_core::ids::{opaque_id, ApiKeyId, DomainKeyId};
+use keygate_core::model::{AccountStatus, ApiKey, DomainKey, KeySession, KeyStatus, UserStatus};
+use keygate_core::scope::ScopeSet;
 use keygate_core::time::now;
+use keygate_core::uri::OriginPattern;
 use keygate_store::{Liveness, StoreError};
 use serde::Serialize;
 
@@ -38,6 +40,9 @@ pub enum AuthError {
     SessionExpired,
     #[error("the access token is not valid for this API key: {0}")]
     InvalidToken(String),
+    /// A domain key used from a page it does not belong to; the message says why.
+    #[error("{0}")]
+    WrongOrigin(String),
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("signing failed: {0}")]
@@ -83,15 +88,27 @@ impl Keygate {
     }
 
     fn key_token(&self, session: &KeySession, t: i64) -> Result<AuthToken, AuthError> {
-        let ttl = self.api_key_settings().token_ttl.min(session.expires_at - t);
+        let settings = self.api_key_settings();
+        // A domain-key token names the domain key as its client and carries the API key and origin.
+        let (client_id, api_key, ttl) = match &session.domain_key_id {
+            Some(domain_key) => (
+                domain_key.as_str(),
+                Some(session.key_id.as_str()),
+                settings.domain_token_ttl,
+            ),
+            None => (session.key_id.as_str(), None, settings.token_ttl),
+        };
+        let ttl = ttl.min(session.expires_at - t);
         let subject = session.user_id.clone().map_or(Subject::Credential, Subject::User);
         let issued = self.issue_access_token(AccessTokenRequest {
-            client_id: session.key_id.as_str(),
+            client_id,
             account: &session.account,
             subject,
             scope: &session.scope,
             grant_id: Some(&session.id),
             ttl,
+            api_key,
+            origin: session.origin.as_deref(),
         })?;
         Ok(AuthToken {
             access_token: issued.token,
@@ -105,14 +122,27 @@ impl Keygate {
     /// `POST /auth`: a key and its secret for a token, starting a new session.
     pub async fn exchange_api_key(&self, key_id: &str, secret: &str) -> Result<AuthToken, AuthError> {
         let key = self.authenticate_api_key(key_id, secret).await?;
-        self.ensure_key_subject_active(&key).await?;
+        self.start_session(&key, None, key.scopes.clone()).await
+    }
+
+    /// Opens a key session for `key` (through `browser`'s domain key and origin, if any) and issues its
+    /// first token.
+    async fn start_session(
+        &self,
+        key: &ApiKey,
+        browser: Option<(&DomainKey, &str)>,
+        scope: ScopeSet,
+    ) -> Result<AuthToken, AuthError> {
+        self.ensure_key_subject_active(key).await?;
         let t = now();
         let session = KeySession {
             id: opaque_id("kss_"),
             key_id: key.id.clone(),
+            domain_key_id: browser.map(|(dk, _)| dk.id.clone()),
+            origin: browser.map(|(_, origin)| origin.to_owned()),
             account: key.account.clone(),
             user_id: key.user_id.clone(),
-            scope: key.scopes.clone(),
+            scope,
             created_at: t,
             expires_at: t + self.api_key_settings().max_session,
             revoked_at: None,
@@ -121,19 +151,68 @@ impl Keygate {
         self.key_token(&session, t)
     }
 
-    /// `POST /auth/refresh`: a still-valid token of this key for a fresh one in the same session.
-    pub async fn refresh_api_key_token(&self, key_id: &str, token: &str) -> Result<AuthToken, AuthError> {
-        let principal = match self.validate_access_token(token).await {
+    /// `POST /auth` with a domain key: public, so it works only from a page on one of its origins, only
+    /// through the API key it is bound to, and only with the scopes both allow. Its tokens are bound to
+    /// that origin.
+    pub async fn exchange_domain_key(
+        &self,
+        key_id: &str,
+        domain_key: &str,
+        origin: Option<&str>,
+    ) -> Result<AuthToken, AuthError> {
+        let dk = match DomainKeyId::parse(domain_key) {
+            Ok(id) => self.store().get_domain_key(&id).await?,
+            Err(_) => None,
+        };
+        let Some(dk) = dk.filter(|d| d.status == KeyStatus::Active && d.api_key_id.as_str() == key_id) else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        let key = self.store().get_api_key(&dk.api_key_id).await?;
+        let Some(key) = key.filter(|k| k.status == KeyStatus::Active) else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        let Some(origin) = origin else {
+            return Err(AuthError::WrongOrigin(
+                "the request has no Origin header: domain keys work only from web pages on their origins"
+                    .into(),
+            ));
+        };
+        if !dk
+            .origins
+            .iter()
+            .any(|p| OriginPattern::parse(p).is_ok_and(|p| p.matches(origin)))
+        {
+            return Err(AuthError::WrongOrigin(format!(
+                "origin {origin} is not one of this domain key's origins"
+            )));
+        }
+        let scope = dk.scopes.restricted_to(&key.scopes);
+        self.start_session(&key, Some((&dk, origin)), scope).await
+    }
+
+    /// `POST /auth/refresh`: a still-valid token of this key (or of a domain key bound to it) for a fresh
+    /// one in the same session. `origin` is the request's, checked as for any other use of the token.
+    pub async fn refresh_api_key_token(
+        &self,
+        key_id: &str,
+        token: &str,
+        origin: Option<&str>,
+        own_origin: &str,
+    ) -> Result<AuthToken, AuthError> {
+        let principal = match self.validate_for_request(token, origin, own_origin).await {
             Ok(p) => p,
             Err(TokenRejection::Expired) => return Err(AuthError::TokenExpired),
             Err(TokenRejection::Revoked(Liveness::SessionEnded)) => return Err(AuthError::SessionExpired),
             Err(TokenRejection::Store(e)) => return Err(e.into()),
             Err(other) => return Err(AuthError::InvalidToken(other.to_string())),
         };
-        let Credential::ApiKey(id) = &principal.credential else {
-            return Err(AuthError::InvalidToken(
-                "it was not issued through an API key".into(),
-            ));
+        let id = match &principal.credential {
+            Credential::ApiKey(id) | Credential::DomainKey { api_key: id, .. } => id,
+            Credential::App(_) => {
+                return Err(AuthError::InvalidToken(
+                    "it was not issued through an API key".into(),
+                ))
+            }
         };
         if id.as_str() != key_id {
             return Err(AuthError::InvalidToken(

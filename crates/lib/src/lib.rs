@@ -12,6 +12,7 @@ use keygate_store::Store;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod domain_keys;
 pub mod error;
 pub mod manage;
 pub mod oauth;

@@ -106,6 +106,8 @@ pub struct ApiKeySettings {
     pub max_session: i64,
     /// How long a key's previous secret keeps working after rotation, unless the rotation says otherwise.
     pub secret_rotation_grace: i64,
+    /// Lifetime of a token obtained with a domain key: shorter, as it lives in a browser.
+    pub domain_token_ttl: i64,
 }
 
 impl Default for ApiKeySettings {
@@ -114,6 +116,7 @@ impl Default for ApiKeySettings {
             token_ttl: 3600,
             max_session: 12 * 3600,
             secret_rotation_grace: 86_400,
+            domain_token_ttl: 900,
         }
     }
 }
@@ -124,6 +127,11 @@ impl ApiKeySettings {
         if !(1..=max_access_token_ttl).contains(&self.token_ttl) {
             out.push(format!(
                 "api_keys.token_ttl must be between 1 and tokens.max_access_token_ttl ({max_access_token_ttl}) seconds"
+            ));
+        }
+        if !(1..=max_access_token_ttl).contains(&self.domain_token_ttl) {
+            out.push(format!(
+                "api_keys.domain_token_ttl must be between 1 and tokens.max_access_token_ttl ({max_access_token_ttl}) seconds"
             ));
         }
         if self.max_session < self.token_ttl {

@@ -2,9 +2,10 @@
 
 use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
 use keygate_core::claims::{AccessTokenClaims, ACCESS_TOKEN_TYP};
-use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, UserId};
+use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
 use keygate_core::scope::ScopeSet;
 use keygate_core::time::now;
+use keygate_core::uri::OriginPattern;
 use keygate_store::{CredentialRef, Liveness, LivenessQuery, StoreError};
 
 use crate::Keygate;
@@ -26,6 +27,9 @@ pub struct AccessTokenRequest<'a> {
     /// The grant (apps) or key session (API keys) the token belongs to.
     pub grant_id: Option<&'a str>,
     pub ttl: i64,
+    /// For domain-key tokens: the API key the domain key is bound to, and the origin the token is bound to.
+    pub api_key: Option<&'a str>,
+    pub origin: Option<&'a str>,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +61,10 @@ pub enum TokenRejection {
     WrongAudience,
     #[error("the token has been revoked")]
     Revoked(Liveness),
+    #[error("the token is bound to another web origin")]
+    OriginMismatch,
+    #[error("the token's credential is not allowed from this web origin")]
+    OriginNotAllowed,
     #[error("the token's claims are invalid")]
     BadClaims,
     #[error("token validation failed: {0}")]
@@ -70,19 +78,25 @@ pub enum Credential {
     App(ClientId),
     /// An API key with a secret, exchanged at `POST /auth`.
     ApiKey(ApiKeyId),
+    /// A domain key (browsers), exchanged at `POST /auth` through the API key it is bound to.
+    DomainKey { id: DomainKeyId, api_key: ApiKeyId },
 }
 
 impl Credential {
-    /// Key ids and client ids never look alike (`kgk_` has an underscore), so the claim tells them apart.
-    fn from_claim(client_id: &str) -> Result<Self, TokenRejection> {
-        if client_id.starts_with(ApiKeyId::PREFIX) {
-            ApiKeyId::parse(client_id)
-                .map(Credential::ApiKey)
-                .map_err(|_| TokenRejection::BadClaims)
+    /// Key ids and client ids never look alike (`kgk_`, `kgd_`), so the `client_id` claim tells them apart.
+    fn from_claims(claims: &AccessTokenClaims) -> Result<Self, TokenRejection> {
+        let bad = |_| TokenRejection::BadClaims;
+        let id = claims.client_id.as_str();
+        if id.starts_with(DomainKeyId::PREFIX) {
+            let api_key = claims.api_key.as_deref().ok_or(TokenRejection::BadClaims)?;
+            Ok(Credential::DomainKey {
+                id: DomainKeyId::parse(id).map_err(bad)?,
+                api_key: ApiKeyId::parse(api_key).map_err(bad)?,
+            })
+        } else if id.starts_with(ApiKeyId::PREFIX) {
+            ApiKeyId::parse(id).map(Credential::ApiKey).map_err(bad)
         } else {
-            ClientId::parse(client_id)
-                .map(Credential::App)
-                .map_err(|_| TokenRejection::BadClaims)
+            ClientId::parse(id).map(Credential::App).map_err(bad)
         }
     }
 
@@ -91,6 +105,7 @@ impl Credential {
         match self {
             Credential::App(_) => "oauth_app",
             Credential::ApiKey(_) => "api_key",
+            Credential::DomainKey { .. } => "domain_key",
         }
     }
 
@@ -98,6 +113,7 @@ impl Credential {
         match self {
             Credential::App(id) => id.as_str(),
             Credential::ApiKey(id) => id.as_str(),
+            Credential::DomainKey { id, .. } => id.as_str(),
         }
     }
 }
@@ -133,6 +149,8 @@ impl Keygate {
             scope: req.scope.to_string(),
             account: req.account.to_string(),
             sid: req.grant_id.map(str::to_owned),
+            api_key: req.api_key.map(str::to_owned),
+            origin: req.origin.map(str::to_owned),
         };
         let keys = self.keyring().current();
         let mut header = Header::new(keys.signer.algorithm);
@@ -196,7 +214,7 @@ impl Keygate {
     pub async fn validate_access_token(&self, token: &str) -> Result<Principal, TokenRejection> {
         let claims = self.verify_access_token_signature(token).await?;
         let account = AccountName::parse(&claims.account).map_err(|_| TokenRejection::BadClaims)?;
-        let credential = Credential::from_claim(&claims.client_id)?;
+        let credential = Credential::from_claims(&claims)?;
         let scope = ScopeSet::parse(&claims.scope).map_err(|_| TokenRejection::BadClaims)?;
         let user_id = if claims.sub == claims.client_id {
             None
@@ -210,6 +228,11 @@ impl Keygate {
             },
             Credential::ApiKey(id) => CredentialRef::ApiKey {
                 key_id: id.as_str(),
+                session_id: claims.sid.as_deref().ok_or(TokenRejection::BadClaims)?,
+            },
+            Credential::DomainKey { id, api_key } => CredentialRef::DomainKey {
+                domain_key_id: id.as_str(),
+                key_id: api_key.as_str(),
                 session_id: claims.sid.as_deref().ok_or(TokenRejection::BadClaims)?,
             },
         };
@@ -233,5 +256,50 @@ impl Keygate {
             user_id,
             scope,
         })
+    }
+
+    /// [`Keygate::validate_access_token`] plus the browser rules, for a request that came with `origin`
+    /// (`None` for server-to-server calls). A domain-key token works only from the origin it was issued
+    /// to, and never without one. From any other web origin than Keygate's own (`own_origin`), an app's
+    /// token needs that origin among the app's allowed origins, and an API-key token is refused: its
+    /// secret belongs on a server.
+    pub async fn validate_for_request(
+        &self,
+        token: &str,
+        origin: Option<&str>,
+        own_origin: &str,
+    ) -> Result<Principal, TokenRejection> {
+        let p = self.validate_access_token(token).await?;
+        if let Some(bound) = &p.claims.origin {
+            return if origin == Some(bound.as_str()) {
+                Ok(p)
+            } else {
+                Err(TokenRejection::OriginMismatch)
+            };
+        }
+        let Some(origin) = origin.filter(|o| *o != own_origin) else {
+            return Ok(p);
+        };
+        let allowed = match &p.credential {
+            Credential::App(id) => self.store().get_app(id).await?.is_some_and(|app| {
+                app.allowed_origins
+                    .iter()
+                    .any(|o| OriginPattern::parse(o).is_ok_and(|o| o.matches(origin)))
+            }),
+            Credential::ApiKey(_) | Credential::DomainKey { .. } => false,
+        };
+        if allowed {
+            Ok(p)
+        } else {
+            Err(TokenRejection::OriginNotAllowed)
+        }
+    }
+
+    /// Whether browsers may call Keygate from `origin`: it matches an active app's or domain key's origins.
+    pub async fn origin_allowed(&self, origin: &str) -> Result<bool, StoreError> {
+        let patterns = self.store().allowed_origin_patterns().await?;
+        Ok(patterns
+            .iter()
+            .any(|p| OriginPattern::parse(p).is_ok_and(|p| p.matches(origin))))
     }
 }

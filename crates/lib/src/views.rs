@@ -1,7 +1,7 @@
 //! The JSON shapes of managed records, shared by the admin API and the CLI's `--json` output. They never
 //! contain a hash; secrets appear only in the `Created*` responses, once.
 
-use keygate_core::model::{Account, AdminToken, ApiKey, App, AuditEvent, SigningKeyRecord, User};
+use keygate_core::model::{Account, AdminToken, ApiKey, App, AuditEvent, DomainKey, SigningKeyRecord, User};
 use keygate_core::time::now;
 use serde::Serialize;
 
@@ -232,6 +232,38 @@ impl From<&AuditEvent> for AuditEventView {
             action: e.action.clone(),
             target: e.target.clone(),
             details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// A domain key is public by design: its id is shown in full.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainKeyView {
+    pub id: String,
+    pub account: String,
+    pub api_key_id: String,
+    pub name: String,
+    pub origins: Vec<String>,
+    pub scopes: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<&DomainKey> for DomainKeyView {
+    fn from(k: &DomainKey) -> Self {
+        Self {
+            id: k.id.to_string(),
+            account: k.account.to_string(),
+            api_key_id: k.api_key_id.to_string(),
+            name: k.name.clone(),
+            origins: k.origins.clone(),
+            scopes: k.scopes.to_string(),
+            status: k.status.to_string(),
+            created_at: k.created_at,
+            updated_at: k.updated_at,
+            revoked_at: k.revoked_at,
         }
     }
 }

@@ -103,6 +103,13 @@ impl Config {
         self
     }
 
+    /// The web origin of `public_url` (`scheme://host[:port]`), as browsers send it in `Origin`.
+    pub fn own_origin(&self) -> String {
+        url::Url::parse(&self.public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
     /// What the service layer is configured with.
     pub fn settings(&self) -> Settings {
         Settings {

@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 
 pub mod bootstrap;
 pub mod config;
+pub mod cors;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(http.max_body_bytes))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(http.request_timeout_secs)))
         .layer(CatchPanicLayer::custom(|_| Problem::internal("a request handler panicked").into_response()))
@@ -113,10 +115,12 @@ pub async fn serve(
 pub async fn build_state(config: Config, demo: bool) -> Result<AppState, bootstrap::StartError> {
     let config = config.resolved();
     let keygate = bootstrap::open(&config).await?;
+    let own_origin = config.own_origin().into();
     Ok(AppState {
         keygate,
         config: Arc::new(config),
         metrics: Arc::new(metrics::Metrics::default()),
         demo,
+        own_origin,
     })
 }

@@ -13,4 +13,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Serve `/demo/callback`, the landing page of the demo app's redirect URI.
     pub demo: bool,
+    /// The web origin of `public_url`: the portal's, always allowed by CORS.
+    pub own_origin: Arc<str>,
 }

@@ -6,10 +6,10 @@
 //! differ only in their migrations and in the rare method that needs a backend-specific statement.
 
 use async_trait::async_trait;
-use keygate_core::ids::{AccountName, ApiKeyId, ClientId, UserId};
+use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
 use keygate_core::model::{
     Account, AccountStatus, AdminToken, ApiKey, App, AppStatus, AuditEvent, AuthorizationCode, ClientType,
-    Grant, KeySession, RefreshToken, Role, SigningKeyRecord, StoredSecret, User, UserStatus,
+    DomainKey, Grant, KeySession, RefreshToken, Role, SigningKeyRecord, StoredSecret, User, UserStatus,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
@@ -109,6 +109,12 @@ pub enum CredentialRef<'a> {
     },
     /// An API key exchanged at `POST /auth`, and the session of that exchange.
     ApiKey { key_id: &'a str, session_id: &'a str },
+    /// A domain key exchanged at `POST /auth` (through its API key), and the session of that exchange.
+    DomainKey {
+        domain_key_id: &'a str,
+        key_id: &'a str,
+        session_id: &'a str,
+    },
 }
 
 /// What a resource server needs to know, beyond the signature, about a presented access token.
@@ -132,6 +138,8 @@ pub enum Liveness {
     AppInactive,
     /// The API key is revoked, missing, or belongs to another account.
     KeyRevoked,
+    /// The domain key is revoked, missing, or not bound to that API key.
+    DomainKeyRevoked,
     /// The key session was revoked or reached its maximum length.
     SessionEnded,
     AccountInactive,
@@ -310,6 +318,19 @@ pub trait Store: Send + Sync + 'static {
     /// `MissingReference` if the key does not exist.
     async fn create_key_session(&self, session: &KeySession) -> Result<()>;
     async fn get_key_session(&self, id: &str) -> Result<Option<KeySession>>;
+
+    // --- domain keys ------------------------------------------------------------------------------
+    /// `Conflict` on a duplicate id; `MissingReference` if the account or the API key does not exist, or
+    /// the API key belongs to another account.
+    async fn create_domain_key(&self, key: &DomainKey) -> Result<()>;
+    async fn get_domain_key(&self, id: &DomainKeyId) -> Result<Option<DomainKey>>;
+    /// The account's domain keys, revoked ones included, ordered by creation time, then id.
+    async fn list_domain_keys(&self, account: &AccountName) -> Result<Vec<DomainKey>>;
+    /// As [`Store::revoke_api_key`].
+    async fn revoke_domain_key(&self, id: &DomainKeyId, now: i64) -> Result<Option<DomainKey>>;
+    /// Every origin pattern a browser may call from: those of active apps and of active domain keys
+    /// (whose API key is active too). Duplicates removed, in no particular order.
+    async fn allowed_origin_patterns(&self) -> Result<Vec<String>>;
 
     // --- audit log --------------------------------------------------------------------------------
     /// Appends an event and returns it with its id.

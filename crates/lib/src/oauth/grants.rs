@@ -72,6 +72,8 @@ impl Keygate {
                 scope,
                 grant_id: grant.map(|g| g.id.as_str()),
                 ttl,
+                api_key: None,
+                origin: None,
             })
             .map_err(OAuthError::server)?;
         Ok(TokenResponse {

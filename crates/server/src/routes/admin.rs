@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use keygate_lib::api_keys::{AuditFilter, CreateApiKey};
+use keygate_lib::domain_keys::CreateDomainKey;
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
 use keygate_lib::{Actor, Manager};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/admin/v1/api-keys/{id}", get(get_api_key).delete(revoke_api_key))
         .route("/admin/v1/api-keys/{id}/rotate", post(rotate_api_key))
+        .route(
+            "/admin/v1/accounts/{name}/domain-keys",
+            get(list_domain_keys).post(create_domain_key),
+        )
+        .route(
+            "/admin/v1/domain-keys/{id}",
+            get(get_domain_key).delete(revoke_domain_key),
+        )
         .route("/admin/v1/audit", get(list_audit))
         .route("/admin/v1/keys", get(list_keys))
         .route("/admin/v1/keys/rotate", post(rotate_keys))
@@ -303,4 +312,26 @@ async fn list_audit(
 ) -> ApiResult {
     let Query(filter) = q.map_err(|e| Problem::bad_request(e.body_text()))?;
     ok(json!({"events": m.manage(&s).list_audit(filter).await?}))
+}
+
+async fn list_domain_keys(Admin(m): Admin, State(s): State<AppState>, Path(name): Path<String>) -> ApiResult {
+    ok(json!({"domain_keys": m.manage(&s).list_domain_keys(&name).await?}))
+}
+
+async fn create_domain_key(
+    Admin(m): Admin,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<CreateDomainKey>,
+) -> ApiResult {
+    let k = m.manage(&s).create_domain_key(&name, req).await?;
+    created(format!("/admin/v1/domain-keys/{}", k.id), k)
+}
+
+async fn get_domain_key(Admin(m): Admin, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    ok(m.manage(&s).get_domain_key(&id).await?)
+}
+
+async fn revoke_domain_key(Admin(m): Admin, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    ok(m.manage(&s).revoke_domain_key(&id).await?)
 }

@@ -27,6 +27,7 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 #[serde(deny_unknown_fields)]
 struct AuthBody {
     secret: Option<String>,
+    domain_key: Option<String>,
 }
 
 fn api_key(headers: &HeaderMap) -> Result<&str, Problem> {
@@ -66,10 +67,11 @@ fn auth_body(headers: &HeaderMap, body: &[u8]) -> Result<AuthBody, Problem> {
         "application/x-www-form-urlencoded" => {
             let mut form = parse_form(body).map_err(Problem::bad_request)?;
             let secret = form.remove("secret");
+            let domain_key = form.remove("domain_key");
             if let Some(unknown) = form.keys().next() {
                 return Err(Problem::bad_request(format!("unknown field {unknown}")));
             }
-            Ok(AuthBody { secret })
+            Ok(AuthBody { secret, domain_key })
         }
         _ => Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -78,6 +80,10 @@ fn auth_body(headers: &HeaderMap, body: &[u8]) -> Result<AuthBody, Problem> {
             "send the body as application/json or application/x-www-form-urlencoded",
         )),
     }
+}
+
+fn request_origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
 }
 
 fn auth_problem(e: AuthError) -> Problem {
@@ -109,6 +115,12 @@ fn auth_problem(e: AuthError) -> Problem {
             "Invalid token",
             "invalid_token",
         ),
+        AuthError::WrongOrigin(_) => (
+            StatusCode::FORBIDDEN,
+            "origin-not-allowed",
+            "Origin not allowed",
+            "origin_not_allowed",
+        ),
         AuthError::Store(_) | AuthError::Signing(_) => return Problem::internal(e),
     };
     let mut p = Problem::new(status, kind, title, e.to_string());
@@ -119,16 +131,24 @@ fn auth_problem(e: AuthError) -> Problem {
 async fn auth(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
     let key = api_key(&headers)?;
     let body = auth_body(&headers, &body)?;
-    let Some(secret) = body.secret else {
-        let mut p = Problem::bad_request("the body must carry the key's secret");
-        p.field = Some("secret");
-        return Err(p);
-    };
-    let token = s
-        .keygate
-        .exchange_api_key(key, &secret)
-        .await
-        .map_err(auth_problem)?;
+    let origin = request_origin(&headers);
+    let token = match (body.secret, body.domain_key) {
+        (Some(secret), None) => s.keygate.exchange_api_key(key, &secret).await,
+        (None, Some(domain_key)) => s.keygate.exchange_domain_key(key, &domain_key, origin).await,
+        (Some(_), Some(_)) => {
+            return Err(Problem::bad_request(
+                "send either the key's secret or a domain key, never both",
+            ));
+        }
+        (None, None) => {
+            let mut p = Problem::bad_request(
+                "the body must carry the key's secret (servers) or a domain key (browsers)",
+            );
+            p.field = Some("secret");
+            return Err(p);
+        }
+    }
+    .map_err(auth_problem)?;
     Ok((no_store(), Json(token)).into_response())
 }
 
@@ -146,7 +166,7 @@ async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> Result<Respon
     };
     let token = s
         .keygate
-        .refresh_api_key_token(key, token)
+        .refresh_api_key_token(key, token, request_origin(&headers), &s.own_origin)
         .await
         .map_err(auth_problem)?;
     Ok((no_store(), Json(token)).into_response())

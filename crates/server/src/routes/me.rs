@@ -4,9 +4,10 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use keygate_lib::tokens::Principal;
+use keygate_lib::tokens::{Principal, TokenRejection};
 use serde_json::{json, Value};
 
 use crate::error::Problem;
@@ -47,9 +48,18 @@ impl FromRequestParts<AppState> for Bearer {
                 challenge(None, ""),
             ));
         };
-        match s.keygate.validate_access_token(token).await {
+        let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        match s.keygate.validate_for_request(token, origin, &s.own_origin).await {
             Ok(p) => Ok(Bearer(p)),
-            Err(keygate_lib::tokens::TokenRejection::Store(e)) => Err(Problem::internal(e)),
+            Err(TokenRejection::Store(e)) => Err(Problem::internal(e)),
+            Err(e @ (TokenRejection::OriginMismatch | TokenRejection::OriginNotAllowed)) => {
+                Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "origin-not-allowed",
+                    "Origin not allowed",
+                    e.to_string(),
+                ))
+            }
             Err(e) => {
                 let detail = e.to_string();
                 Err(Problem::unauthorized(

@@ -1,9 +1,9 @@
 //! Rows with random names, for the conformance checks and for other crates' tests.
 
 use keygate_core::crypto::{random_bytes, random_string};
-use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, UserId};
+use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
 use keygate_core::model::{
-    Account, ApiKey, App, AuthorizationCode, ClientType, Grant, KeySession, KeyState, KeyStatus,
+    Account, ApiKey, App, AuthorizationCode, ClientType, DomainKey, Grant, KeySession, KeyState, KeyStatus,
     RefreshToken, Role, SigningAlgorithm, SigningKeyRecord, StoredSecret, User,
 };
 use keygate_core::password::PasswordDigest;
@@ -188,11 +188,44 @@ pub fn key_session(key: &ApiKey, now: i64, expires_at: i64) -> KeySession {
     KeySession {
         id: opaque_id("kss_"),
         key_id: key.id.clone(),
+        domain_key_id: None,
+        origin: None,
         account: key.account.clone(),
         user_id: key.user_id.clone(),
         scope: ScopeSet::parse("contacts.read").unwrap(),
         created_at: now,
         expires_at,
         revoked_at: None,
+    }
+}
+
+/// An active domain key bound to `key` (so of its account), good from `origins`.
+pub fn domain_key(key: &ApiKey, origins: &[&str], now: i64) -> DomainKey {
+    DomainKey {
+        id: DomainKeyId::generate(),
+        account: key.account.clone(),
+        api_key_id: key.id.clone(),
+        name: format!("Domain key {}", tag()),
+        origins: origins.iter().map(|&o| o.to_owned()).collect(),
+        scopes: ScopeSet::parse("contacts.read").unwrap(),
+        status: KeyStatus::Active,
+        created_at: now,
+        updated_at: now,
+        revoked_at: None,
+    }
+}
+
+/// A session opened with `domain` (through `key`, the API key it is bound to) from `origin`.
+pub fn domain_key_session(
+    key: &ApiKey,
+    domain: &DomainKey,
+    origin: &str,
+    now: i64,
+    expires_at: i64,
+) -> KeySession {
+    KeySession {
+        domain_key_id: Some(domain.id.clone()),
+        origin: Some(origin.to_owned()),
+        ..key_session(key, now, expires_at)
     }
 }

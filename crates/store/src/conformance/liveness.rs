@@ -1,7 +1,9 @@
 //! Access-token revocation, the liveness check, and purging what has expired.
 
-use keygate_core::ids::{opaque_id, ApiKeyId};
-use keygate_core::model::{AccountStatus, AppStatus, AuthorizationCode, KeySession, KeyState, UserStatus};
+use keygate_core::ids::{opaque_id, ApiKeyId, DomainKeyId};
+use keygate_core::model::{
+    AccountStatus, AppStatus, AuthorizationCode, DomainKey, KeySession, KeyState, KeyStatus, UserStatus,
+};
 
 use super::fixtures::{self, now, World};
 use crate::{
@@ -25,6 +27,14 @@ fn app<'a>(client_id: &'a str, grant_id: Option<&'a str>) -> CredentialRef<'a> {
 
 fn api_key<'a>(key_id: &'a str, session_id: &'a str) -> CredentialRef<'a> {
     CredentialRef::ApiKey { key_id, session_id }
+}
+
+fn domain_key<'a>(domain_key_id: &'a str, key_id: &'a str, session_id: &'a str) -> CredentialRef<'a> {
+    CredentialRef::DomainKey {
+        domain_key_id,
+        key_id,
+        session_id,
+    }
 }
 
 pub async fn liveness(store: &dyn Store) {
@@ -390,6 +400,368 @@ pub async fn key_liveness(store: &dyn Store) {
     );
 }
 
+/// Tokens issued through a domain key: the domain key, its API key, the session (opened with that domain
+/// key, and its end), the account, the user.
+pub async fn domain_key_liveness(store: &dyn Store) {
+    let t = now();
+    let origin = "https://shop.example.com";
+    let w = fixtures::world(store).await;
+    let key = fixtures::api_key(&w.account.name, Some(&w.user.id), t);
+    store.create_api_key(&key).await.unwrap();
+    let dk = fixtures::domain_key(&key, &["https://*.example.com"], t);
+    store.create_domain_key(&dk).await.unwrap();
+    let session = fixtures::domain_key_session(&key, &dk, origin, t, t + 600);
+    store.create_key_session(&session).await.unwrap();
+    let jti = opaque_id("jti_");
+    let live = LivenessQuery {
+        jti: &jti,
+        credential: domain_key(dk.id.as_str(), key.id.as_str(), &session.id),
+        account: w.account.name.as_str(),
+        user_id: Some(w.user.id.as_str()),
+        now: t,
+    };
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::Live);
+    // The API key's own sessions are not affected by its domain keys.
+    let plain = fixtures::key_session(&key, t, t + 600);
+    store.create_key_session(&plain).await.unwrap();
+    let through_key = LivenessQuery {
+        credential: api_key(key.id.as_str(), &plain.id),
+        ..live.clone()
+    };
+    assert_eq!(store.liveness(&through_key).await.unwrap(), Liveness::Live);
+    // A domain-key session passed off as a plain API-key session is no session at all.
+    let disguised = LivenessQuery {
+        credential: api_key(key.id.as_str(), &session.id),
+        ..live.clone()
+    };
+    assert_eq!(store.liveness(&disguised).await.unwrap(), Liveness::SessionEnded);
+    // A domain key of a service key acts as the account: no user to check.
+    let service = fixtures::api_key(&w.account.name, None, t);
+    store.create_api_key(&service).await.unwrap();
+    let service_dk = fixtures::domain_key(&service, &[origin], t);
+    store.create_domain_key(&service_dk).await.unwrap();
+    let service_session = fixtures::domain_key_session(&service, &service_dk, origin, t, t + 600);
+    store.create_key_session(&service_session).await.unwrap();
+    let as_account = LivenessQuery {
+        credential: domain_key(service_dk.id.as_str(), service.id.as_str(), &service_session.id),
+        user_id: None,
+        ..live.clone()
+    };
+    assert_eq!(store.liveness(&as_account).await.unwrap(), Liveness::Live);
+
+    // A second domain key of the same API key, with its session; a domain key revoked from the start; a
+    // revoked API key with an active domain key; another account's domain key; a session revoked early.
+    let sibling = fixtures::domain_key(&key, &[origin], t);
+    store.create_domain_key(&sibling).await.unwrap();
+    let sibling_session = fixtures::domain_key_session(&key, &sibling, origin, t, t + 600);
+    store.create_key_session(&sibling_session).await.unwrap();
+    let dead_dk = DomainKey {
+        status: KeyStatus::Revoked,
+        revoked_at: Some(t),
+        ..fixtures::domain_key(&key, &[origin], t)
+    };
+    store.create_domain_key(&dead_dk).await.unwrap();
+    let dead_dk_session = fixtures::domain_key_session(&key, &dead_dk, origin, t, t + 600);
+    store.create_key_session(&dead_dk_session).await.unwrap();
+    let dead_key = fixtures::api_key(&w.account.name, Some(&w.user.id), t);
+    store.create_api_key(&dead_key).await.unwrap();
+    let orphan_dk = fixtures::domain_key(&dead_key, &[origin], t);
+    store.create_domain_key(&orphan_dk).await.unwrap();
+    let orphan_session = fixtures::domain_key_session(&dead_key, &orphan_dk, origin, t, t + 600);
+    store.create_key_session(&orphan_session).await.unwrap();
+    store.revoke_api_key(&dead_key.id, t).await.unwrap().unwrap();
+    let other = fixtures::world(store).await;
+    let foreign = fixtures::api_key(&other.account.name, Some(&other.user.id), t);
+    store.create_api_key(&foreign).await.unwrap();
+    let foreign_dk = fixtures::domain_key(&foreign, &[origin], t);
+    store.create_domain_key(&foreign_dk).await.unwrap();
+    let foreign_session = fixtures::domain_key_session(&foreign, &foreign_dk, origin, t, t + 600);
+    store.create_key_session(&foreign_session).await.unwrap();
+    let cut_short = KeySession {
+        revoked_at: Some(t),
+        ..fixtures::domain_key_session(&key, &dk, origin, t, t + 600)
+    };
+    store.create_key_session(&cut_short).await.unwrap();
+    // The store does not tie a session's domain key to its API key: the check does.
+    let mismatched = fixtures::domain_key_session(&service, &dk, origin, t, t + 600);
+    store.create_key_session(&mismatched).await.unwrap();
+
+    // Each failure on its own, then the order in which they are reported.
+    let (unknown_dk, unknown_key, unknown_session, other_jti) = (
+        DomainKeyId::generate(),
+        ApiKeyId::generate(),
+        opaque_id("kss_"),
+        opaque_id("jti_"),
+    );
+    let (dk_id, key_id) = (dk.id.as_str(), key.id.as_str());
+    let cases: Vec<(LivenessQuery<'_>, Liveness)> = vec![
+        (
+            LivenessQuery {
+                credential: domain_key(unknown_dk.as_str(), key_id, &session.id),
+                ..live.clone()
+            },
+            Liveness::DomainKeyRevoked,
+        ),
+        (
+            LivenessQuery {
+                credential: domain_key(dead_dk.id.as_str(), key_id, &dead_dk_session.id),
+                ..live.clone()
+            },
+            Liveness::DomainKeyRevoked,
+        ),
+        (
+            // Bound to another API key: the service key's domain key through this key, and the other
+            // way round.
+            LivenessQuery {
+                credential: domain_key(service_dk.id.as_str(), key_id, &session.id),
+                ..live.clone()
+            },
+            Liveness::DomainKeyRevoked,
+        ),
+        (
+            LivenessQuery {
+                credential: domain_key(dk_id, service.id.as_str(), &service_session.id),
+                ..live.clone()
+            },
+            Liveness::DomainKeyRevoked,
+        ),
+        (
+            LivenessQuery {
+                credential: domain_key(dk_id, unknown_key.as_str(), &session.id),
+                ..live.clone()
+            },
+            Liveness::DomainKeyRevoked,
+        ),
+        (
+            // Another account's domain key, with its own API key and session.
+            LivenessQuery {
+                credential: domain_key(foreign_dk.id.as_str(), foreign.id.as_str(), &foreign_session.id),
+                ..live.clone()
+            },
+            Liveness::DomainKeyRevoked,
+        ),
+        (
+            // An API key's id is not a domain key's.
+            LivenessQuery {
+                credential: domain_key(key_id, key_id, &session.id),
+                ..live.clone()
+            },
+            Liveness::DomainKeyRevoked,
+        ),
+        (
+            // The domain key's account is checked against the token's first.
+            LivenessQuery {
+                account: "unknown-account",
+                ..live.clone()
+            },
+            Liveness::DomainKeyRevoked,
+        ),
+        (
+            LivenessQuery {
+                account: other.account.name.as_str(),
+                ..live.clone()
+            },
+            Liveness::DomainKeyRevoked,
+        ),
+        (
+            LivenessQuery {
+                credential: domain_key(orphan_dk.id.as_str(), dead_key.id.as_str(), &orphan_session.id),
+                ..live.clone()
+            },
+            Liveness::KeyRevoked,
+        ),
+        (
+            LivenessQuery {
+                credential: domain_key(dk_id, key_id, &unknown_session),
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            // The API key's own session, not opened with a domain key.
+            LivenessQuery {
+                credential: domain_key(dk_id, key_id, &plain.id),
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            // A session of another domain key of the same API key.
+            LivenessQuery {
+                credential: domain_key(dk_id, key_id, &sibling_session.id),
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            LivenessQuery {
+                credential: domain_key(sibling.id.as_str(), key_id, &sibling_session.id),
+                ..live.clone()
+            },
+            Liveness::Live,
+        ),
+        (
+            // A session of another API key (and of another domain key).
+            LivenessQuery {
+                credential: domain_key(dk_id, key_id, &service_session.id),
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            // A session of this domain key, but of another API key.
+            LivenessQuery {
+                credential: domain_key(dk_id, key_id, &mismatched.id),
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            LivenessQuery {
+                credential: domain_key(dk_id, key_id, &cut_short.id),
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            LivenessQuery {
+                now: session.expires_at - 1,
+                ..live.clone()
+            },
+            Liveness::Live,
+        ),
+        (
+            LivenessQuery {
+                now: session.expires_at,
+                ..live.clone()
+            },
+            Liveness::SessionEnded,
+        ),
+        (
+            LivenessQuery {
+                user_id: Some("unknown-user"),
+                ..live.clone()
+            },
+            Liveness::UserInactive,
+        ),
+        (
+            LivenessQuery {
+                user_id: Some(other.user.id.as_str()),
+                ..live.clone()
+            },
+            Liveness::UserInactive,
+        ),
+        (
+            // A domain key's token is not an app's.
+            LivenessQuery {
+                credential: app(dk_id, None),
+                ..live.clone()
+            },
+            Liveness::AppInactive,
+        ),
+        (
+            // Nor a plain API key's: the domain key's id is no API key.
+            LivenessQuery {
+                credential: api_key(dk_id, &session.id),
+                ..live.clone()
+            },
+            Liveness::KeyRevoked,
+        ),
+        (
+            LivenessQuery {
+                jti: &other_jti,
+                ..live.clone()
+            },
+            Liveness::Live,
+        ),
+    ];
+    for (q, want) in &cases {
+        assert_eq!(store.liveness(q).await.unwrap(), *want, "{q:?}");
+    }
+    let expired_and_strange = LivenessQuery {
+        user_id: Some("unknown-user"),
+        now: t + 10_000,
+        ..live.clone()
+    };
+    assert_eq!(
+        store.liveness(&expired_and_strange).await.unwrap(),
+        Liveness::SessionEnded
+    );
+    let dead_key_expired = LivenessQuery {
+        credential: domain_key(orphan_dk.id.as_str(), dead_key.id.as_str(), &unknown_session),
+        ..expired_and_strange.clone()
+    };
+    assert_eq!(
+        store.liveness(&dead_key_expired).await.unwrap(),
+        Liveness::KeyRevoked
+    );
+    let everything_wrong = LivenessQuery {
+        credential: domain_key(dead_dk.id.as_str(), dead_key.id.as_str(), &unknown_session),
+        ..expired_and_strange.clone()
+    };
+    assert_eq!(
+        store.liveness(&everything_wrong).await.unwrap(),
+        Liveness::DomainKeyRevoked
+    );
+
+    store.revoke_access_token(&jti, t + 600, t).await.unwrap();
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::TokenRevoked);
+    assert_eq!(
+        store.liveness(&everything_wrong).await.unwrap(),
+        Liveness::TokenRevoked
+    );
+
+    // Status changes: suspend from the bottom up, so each step reveals the next reason.
+    let live = LivenessQuery {
+        jti: &other_jti,
+        ..live
+    };
+    let as_account = LivenessQuery {
+        jti: &other_jti,
+        ..as_account
+    };
+    let suspend_user = UserPatch {
+        status: Some(UserStatus::Suspended),
+        ..UserPatch::default()
+    };
+    store
+        .update_user(&w.user.id, &suspend_user, t)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::UserInactive);
+    assert_eq!(store.liveness(&as_account).await.unwrap(), Liveness::Live);
+    let suspend_account = AccountPatch {
+        status: Some(AccountStatus::Suspended),
+        ..AccountPatch::default()
+    };
+    store
+        .update_account(&w.account.name, &suspend_account, t)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::AccountInactive);
+    assert_eq!(
+        store.liveness(&as_account).await.unwrap(),
+        Liveness::AccountInactive
+    );
+    let ended = LivenessQuery {
+        now: session.expires_at,
+        ..live.clone()
+    };
+    assert_eq!(store.liveness(&ended).await.unwrap(), Liveness::SessionEnded);
+    store.revoke_api_key(&key.id, t).await.unwrap().unwrap();
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::KeyRevoked);
+    assert_eq!(store.liveness(&ended).await.unwrap(), Liveness::KeyRevoked);
+    store.revoke_domain_key(&dk.id, t).await.unwrap().unwrap();
+    assert_eq!(store.liveness(&live).await.unwrap(), Liveness::DomainKeyRevoked);
+    assert_eq!(
+        store.liveness(&as_account).await.unwrap(),
+        Liveness::AccountInactive,
+        "revoking one domain key or API key revoked another"
+    );
+}
+
 pub async fn purge(store: &dyn Store) {
     let t = now();
     let day = 86_400;
@@ -419,7 +791,17 @@ pub async fn purge(store: &dyn Store) {
     let expired_session = fixtures::key_session(&key, t - day, t - 1);
     let ending_session = fixtures::key_session(&key, t - day, t);
     let live_session = fixtures::key_session(&key, t - day, t + 100);
-    for session in [&expired_session, &ending_session, &live_session] {
+    let dk = fixtures::domain_key(&key, &["https://purge.example"], t - 2 * day);
+    store.create_domain_key(&dk).await.unwrap();
+    let expired_dk_session = fixtures::domain_key_session(&key, &dk, "https://purge.example", t - day, t - 1);
+    let live_dk_session = fixtures::domain_key_session(&key, &dk, "https://purge.example", t - day, t + 100);
+    for session in [
+        &expired_session,
+        &ending_session,
+        &live_session,
+        &expired_dk_session,
+        &live_dk_session,
+    ] {
         store.create_key_session(session).await.unwrap();
     }
     let (old_jti, new_jti) = (opaque_id("jti_"), opaque_id("jti_"));
@@ -431,8 +813,14 @@ pub async fn purge(store: &dyn Store) {
 
     let report = store.purge_expired(t).await.unwrap();
     assert!(report.authorization_codes >= 2 && report.refresh_tokens >= 1 && report.revoked_tokens >= 1);
-    assert!(report.key_sessions >= 1, "{report:?}");
+    assert!(report.key_sessions >= 2, "{report:?}");
     assert_eq!(store.get_key_session(&expired_session.id).await.unwrap(), None);
+    assert_eq!(store.get_key_session(&expired_dk_session.id).await.unwrap(), None);
+    assert_eq!(
+        store.get_key_session(&live_dk_session.id).await.unwrap(),
+        Some(live_dk_session)
+    );
+    assert_eq!(store.get_domain_key(&dk.id).await.unwrap(), Some(dk));
     assert_eq!(
         store.get_key_session(&ending_session.id).await.unwrap(),
         Some(ending_session.clone())

@@ -12,6 +12,7 @@ mod api_keys;
 mod apps;
 mod audit;
 mod directory;
+mod domain_keys;
 pub mod fixtures;
 mod keys;
 mod liveness;
@@ -25,8 +26,9 @@ pub use api_keys::{api_keys, key_sessions};
 pub use apps::{admin_tokens, apps};
 pub use audit::audit;
 pub use directory::{accounts, users};
+pub use domain_keys::{domain_key_sessions, domain_keys, origin_patterns};
 pub use keys::signing_keys;
-pub use liveness::{key_liveness, liveness, purge};
+pub use liveness::{domain_key_liveness, key_liveness, liveness, purge};
 pub use tokens::{authorization_codes, grants_and_refresh_tokens};
 
 /// Runs every check, in an order where later ones may rely on earlier ones' rows (purge removes the
@@ -42,9 +44,13 @@ pub async fn run_all(store: &dyn Store) {
     grants_and_refresh_tokens(store).await;
     api_keys(store).await;
     key_sessions(store).await;
+    domain_keys(store).await;
+    domain_key_sessions(store).await;
+    origin_patterns(store).await;
     audit(store).await;
     liveness(store).await;
     key_liveness(store).await;
+    domain_key_liveness(store).await;
     races(store, store).await;
     purge(store).await;
 }

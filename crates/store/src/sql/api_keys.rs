@@ -1,6 +1,6 @@
 //! API keys and the sessions exchanged for them.
 
-use keygate_core::ids::{AccountName, ApiKeyId, UserId};
+use keygate_core::ids::{AccountName, ApiKeyId, DomainKeyId, UserId};
 use keygate_core::model::{ApiKey, KeySession, KeyStatus, StoredSecret};
 use keygate_core::scope::ScopeSet;
 
@@ -58,6 +58,8 @@ impl TryFrom<ApiKeyRow> for ApiKey {
 struct KeySessionRow {
     id: String,
     key_id: String,
+    domain_key_id: Option<String>,
+    origin: Option<String>,
     account: String,
     user_id: Option<String>,
     scope: String,
@@ -70,9 +72,12 @@ impl TryFrom<KeySessionRow> for KeySession {
     type Error = StoreError;
     fn try_from(r: KeySessionRow) -> Result<Self> {
         let user_id = r.user_id.as_deref().map(UserId::parse).transpose();
+        let domain_key_id = r.domain_key_id.as_deref().map(DomainKeyId::parse).transpose();
         Ok(KeySession {
             id: r.id,
             key_id: ApiKeyId::parse(&r.key_id).map_err(corrupt("key_sessions.key_id"))?,
+            domain_key_id: domain_key_id.map_err(corrupt("key_sessions.domain_key_id"))?,
+            origin: r.origin,
             account: AccountName::parse(&r.account).map_err(corrupt("key_sessions.account"))?,
             user_id: user_id.map_err(corrupt("key_sessions.user_id"))?,
             scope: ScopeSet::parse(&r.scope).map_err(corrupt("key_sessions.scope"))?,
@@ -186,11 +191,13 @@ pub(super) async fn replace_secret(
 pub(super) async fn create_session(db: &SqlStore, session: &KeySession) -> Result<()> {
     dispatch!(db, |pool| {
         sqlx::query(
-            "INSERT INTO key_sessions (id, key_id, account, user_id, scope, created_at, expires_at, \
-             revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO key_sessions (id, key_id, domain_key_id, origin, account, user_id, scope, \
+             created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&session.id)
         .bind(session.key_id.as_str())
+        .bind(session.domain_key_id.as_ref().map(DomainKeyId::as_str))
+        .bind(session.origin.as_deref())
         .bind(session.account.as_str())
         .bind(session.user_id.as_ref().map(UserId::as_str))
         .bind(session.scope.to_string())
@@ -202,20 +209,26 @@ pub(super) async fn create_session(db: &SqlStore, session: &KeySession) -> Resul
         .map(|_| ())
     })
     .map_err(|e| {
-        write_error(
-            e,
-            format!("key session {}", session.id),
-            format!("api key {}", session.key_id),
-        )
+        let missing = match &session.domain_key_id {
+            Some(domain_key) => format!("api key {} or domain key {domain_key}", session.key_id),
+            None => format!("api key {}", session.key_id),
+        };
+        write_error(e, format!("key session {}", session.id), missing)
     })
 }
 
 pub(super) async fn get_session(db: &SqlStore, id: &str) -> Result<Option<KeySession>> {
+    // Columns named, not `*`: key_sessions gained columns in 0003, and a SQLite connection that loaded
+    // the schema before another connection migrated prepares `*` with the old columns, then steps with
+    // the new ones, which sqlx-sqlite does not survive (its worker panics on the extra column).
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, KeySessionRow>("SELECT * FROM key_sessions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await
+        sqlx::query_as::<_, KeySessionRow>(
+            "SELECT id, key_id, domain_key_id, origin, account, user_id, scope, created_at, expires_at, \
+             revoked_at FROM key_sessions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
     })?;
     row.map(KeySession::try_from).transpose()
 }

@@ -59,7 +59,7 @@ impl TryFrom<AppRow> for App {
     }
 }
 
-fn json_list(list: &[String]) -> String {
+pub(super) fn json_list(list: &[String]) -> String {
     serde_json::Value::from(list).to_string()
 }
 

@@ -68,10 +68,16 @@ impl SqlStore {
             // PostgreSQL serialises concurrent migrators with an advisory lock.
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
             // SQLite has no such lock: when two processes migrate one file at once, the loser fails on
-            // tables the winner just created. Running again re-reads what is applied and has nothing to do.
+            // tables the winner just created. Running again re-reads what is applied; the winner may
+            // still be applying a later migration then, so the loser may fail once per migration.
             Pool::Sqlite(pool) => {
-                if SQLITE_MIGRATIONS.run(pool).await.is_err() {
-                    SQLITE_MIGRATIONS.run(pool).await?;
+                let mut retries = SQLITE_MIGRATIONS.iter().count();
+                loop {
+                    match SQLITE_MIGRATIONS.run(pool).await {
+                        Ok(()) => break,
+                        Err(_) if retries > 0 => retries -= 1,
+                        Err(e) => return Err(e.into()),
+                    }
                 }
             }
         }

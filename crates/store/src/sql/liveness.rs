@@ -34,6 +34,11 @@ pub(super) async fn liveness(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<Liv
     match q.credential {
         CredentialRef::App { client_id, grant_id } => app_liveness(db, q, client_id, grant_id).await,
         CredentialRef::ApiKey { key_id, session_id } => key_liveness(db, q, key_id, session_id).await,
+        CredentialRef::DomainKey {
+            domain_key_id,
+            key_id,
+            session_id,
+        } => domain_key_liveness(db, q, domain_key_id, key_id, session_id).await,
     }
 }
 
@@ -78,13 +83,14 @@ async fn key_liveness(
     key_id: &str,
     session_id: &str,
 ) -> Result<Liveness> {
-    // A key of another account is as dead as a revoked one; so is a session of another key.
+    // A key of another account is as dead as a revoked one; so is a session of another key, and a
+    // session opened with a domain key (its tokens must be checked as domain-key tokens).
     let row = dispatch!(db, |pool| {
         sqlx::query_as::<_, LivenessRow>(
             "SELECT \
              (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) AS revoked, \
              (SELECT COUNT(*) FROM key_sessions WHERE id = $2 AND key_id = $3 AND revoked_at IS NULL \
-              AND expires_at > $6) AS live_link, \
+              AND expires_at > $6 AND domain_key_id IS NULL) AS live_link, \
              (SELECT COUNT(*) FROM api_keys WHERE id = $3 AND account = $4 AND status = 'active') \
               AS live_credential, \
              (SELECT COUNT(*) FROM accounts WHERE name = $4 AND status = 'active') AS live_account, \
@@ -107,6 +113,62 @@ async fn key_liveness(
         Liveness::SessionEnded
     } else {
         holder_liveness(&row, q)
+    })
+}
+
+/// [`LivenessRow`] and whether the domain key is live, bound to the API key and of the token's account.
+#[derive(sqlx::FromRow)]
+struct DomainKeyLivenessRow {
+    #[sqlx(flatten)]
+    base: LivenessRow,
+    live_domain_key: i64,
+}
+
+async fn domain_key_liveness(
+    db: &SqlStore,
+    q: &LivenessQuery<'_>,
+    domain_key_id: &str,
+    key_id: &str,
+    session_id: &str,
+) -> Result<Liveness> {
+    // As for an API key, and the domain key must be the one the key and the session were used through.
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, DomainKeyLivenessRow>(
+            "SELECT \
+             (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) AS revoked, \
+             (SELECT COUNT(*) FROM domain_keys WHERE id = $7 AND api_key_id = $3 AND account = $4 \
+              AND status = 'active') AS live_domain_key, \
+             (SELECT COUNT(*) FROM key_sessions WHERE id = $2 AND key_id = $3 AND domain_key_id = $7 \
+              AND revoked_at IS NULL AND expires_at > $6) AS live_link, \
+             (SELECT COUNT(*) FROM api_keys WHERE id = $3 AND account = $4 AND status = 'active') \
+              AS live_credential, \
+             (SELECT COUNT(*) FROM accounts WHERE name = $4 AND status = 'active') AS live_account, \
+             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user",
+        )
+        .bind(q.jti)
+        .bind(session_id)
+        .bind(key_id)
+        .bind(q.account)
+        .bind(q.user_id)
+        .bind(q.now)
+        .bind(domain_key_id)
+        .fetch_one(pool)
+        .await
+    })?;
+    let DomainKeyLivenessRow {
+        base,
+        live_domain_key,
+    } = row;
+    Ok(if base.revoked > 0 {
+        Liveness::TokenRevoked
+    } else if live_domain_key == 0 {
+        Liveness::DomainKeyRevoked
+    } else if base.live_credential == 0 {
+        Liveness::KeyRevoked
+    } else if base.live_link == 0 {
+        Liveness::SessionEnded
+    } else {
+        holder_liveness(&base, q)
     })
 }
 

@@ -22,6 +22,7 @@ mod apps;
 mod audit;
 mod codes;
 mod connect;
+mod domain_keys;
 mod errors;
 mod grants;
 mod liveness;

@@ -1,15 +1,15 @@
 //! [`Store`] for [`SqlStore`]: each method delegates to the module that owns its table.
 
 use async_trait::async_trait;
-use keygate_core::ids::{AccountName, ApiKeyId, ClientId, UserId};
+use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
 use keygate_core::model::{
-    Account, AdminToken, ApiKey, App, AuditEvent, AuthorizationCode, Grant, KeySession, RefreshToken,
-    SigningKeyRecord, StoredSecret, User,
+    Account, AdminToken, ApiKey, App, AuditEvent, AuthorizationCode, DomainKey, Grant, KeySession,
+    RefreshToken, SigningKeyRecord, StoredSecret, User,
 };
 
 use super::{
-    accounts, admin_tokens, api_keys, apps, audit, codes, grants, liveness, maintenance, signing_keys, users,
-    Backend, Pool, SqlStore,
+    accounts, admin_tokens, api_keys, apps, audit, codes, domain_keys, grants, liveness, maintenance,
+    signing_keys, users, Backend, Pool, SqlStore,
 };
 use crate::{
     AccountPatch, AppPatch, AuditQuery, CodeRedemption, Liveness, LivenessQuery, NewAccount, NewApp,
@@ -208,6 +208,26 @@ impl Store for SqlStore {
 
     async fn get_key_session(&self, id: &str) -> Result<Option<KeySession>> {
         api_keys::get_session(self, id).await
+    }
+
+    async fn create_domain_key(&self, key: &DomainKey) -> Result<()> {
+        domain_keys::create(self, key).await
+    }
+
+    async fn get_domain_key(&self, id: &DomainKeyId) -> Result<Option<DomainKey>> {
+        domain_keys::get(self, id).await
+    }
+
+    async fn list_domain_keys(&self, account: &AccountName) -> Result<Vec<DomainKey>> {
+        domain_keys::list(self, account).await
+    }
+
+    async fn revoke_domain_key(&self, id: &DomainKeyId, now: i64) -> Result<Option<DomainKey>> {
+        domain_keys::revoke(self, id, now).await
+    }
+
+    async fn allowed_origin_patterns(&self) -> Result<Vec<String>> {
+        domain_keys::allowed_origin_patterns(self).await
     }
 
     async fn append_audit(&self, event: &NewAuditEvent) -> Result<AuditEvent> {

@@ -97,26 +97,31 @@ async fn other_schemes_are_refused() {
     }
 }
 
-/// A database created by the first release (only 0001 applied) upgrades in place: its rows stay, and the
-/// new tables can refer to them.
-async fn upgrade_from_first_release(db: &TempDatabase) {
-    use crate::conformance::fixtures;
-
+/// A migrator with only `files` of `db`'s backend: the schema as an earlier release left it.
+async fn released_migrations(db: &TempDatabase, files: &[&str]) -> sqlx::migrate::Migrator {
     let backend = if db.url().starts_with("sqlite:") {
         "sqlite"
     } else {
         "postgres"
     };
-    let dir = std::env::temp_dir().join(format!("keygate-migrations-{}", fixtures::tag()));
+    let tag = crate::conformance::fixtures::tag();
+    let dir = std::env::temp_dir().join(format!("keygate-migrations-{tag}"));
     std::fs::create_dir_all(&dir).unwrap();
-    let first = format!(
-        "{}/migrations/{backend}/0001_init.sql",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::copy(first, dir.join("0001_init.sql")).unwrap();
-    let first_release = sqlx::migrate::Migrator::new(dir.clone()).await.unwrap();
+    for file in files {
+        let source = format!("{}/migrations/{backend}/{file}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(source, dir.join(file)).unwrap();
+    }
+    let migrator = sqlx::migrate::Migrator::new(dir.clone()).await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+    migrator
+}
 
+/// A database created by the first release (only 0001 applied) upgrades in place: its rows stay, and the
+/// new tables can refer to them.
+async fn upgrade_from_first_release(db: &TempDatabase) {
+    use crate::conformance::fixtures;
+
+    let first_release = released_migrations(db, &["0001_init.sql"]).await;
     let store = connect(db.url()).await.unwrap();
     dispatch!(store, |pool| first_release.run(pool).await.unwrap());
     let account = fixtures::account(&store).await;
@@ -202,6 +207,216 @@ async fn unparsable_api_keys_and_audit_rows_are_corrupt() {
         Err(StoreError::Corrupt(what)) => assert!(what.contains("audit_events.account"), "{what}"),
         other => panic!("expected a corrupt row, got {other:?}"),
     }
+    store.close().await;
+    db.cleanup().await;
+}
+
+/// A database of the API-key release (0001 and 0002 applied) upgrades in place: its keys and sessions
+/// stay, the sessions without a domain key, and the keys can get domain keys.
+async fn upgrade_from_api_key_release(db: &TempDatabase) {
+    use keygate_core::model::KeySession;
+
+    use crate::conformance::fixtures;
+
+    let release = released_migrations(db, &["0001_init.sql", "0002_api_keys_audit.sql"]).await;
+    let store = connect(db.url()).await.unwrap();
+    dispatch!(store, |pool| release.run(pool).await.unwrap());
+    let t = fixtures::now();
+    let account = fixtures::account(&store).await;
+    let user = fixtures::user(&store, &account.name).await;
+    let key = fixtures::api_key(&account.name, Some(&user.id), t);
+    store.create_api_key(&key).await.unwrap();
+    let session = KeySession {
+        revoked_at: Some(t + 1),
+        ..fixtures::key_session(&key, t, t + 600)
+    };
+    // The columns of that release only.
+    dispatch!(store, |pool| {
+        sqlx::query(
+            "INSERT INTO key_sessions (id, key_id, account, user_id, scope, created_at, expires_at, \
+             revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&session.id)
+        .bind(session.key_id.as_str())
+        .bind(session.account.as_str())
+        .bind(session.user_id.as_ref().map(|u| u.as_str()))
+        .bind(session.scope.to_string())
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .bind(session.revoked_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap()
+    });
+
+    store.migrate().await.unwrap();
+    assert_eq!(store.get_api_key(&key.id).await.unwrap(), Some(key.clone()));
+    assert_eq!(store.get_key_session(&session.id).await.unwrap(), Some(session));
+    let domain = fixtures::domain_key(&key, &["https://upgraded.example"], t);
+    store.create_domain_key(&domain).await.unwrap();
+    assert_eq!(
+        store.get_domain_key(&domain.id).await.unwrap(),
+        Some(domain.clone())
+    );
+    let other = fixtures::account(&store).await;
+    let cross = keygate_core::model::DomainKey {
+        account: other.name.clone(),
+        ..fixtures::domain_key(&key, &[], t)
+    };
+    assert!(matches!(
+        store.create_domain_key(&cross).await,
+        Err(StoreError::MissingReference(_))
+    ));
+    let opened = fixtures::domain_key_session(&key, &domain, "https://upgraded.example", t, t + 600);
+    store.create_key_session(&opened).await.unwrap();
+    assert_eq!(store.get_key_session(&opened.id).await.unwrap(), Some(opened));
+    assert_eq!(
+        store.allowed_origin_patterns().await.unwrap(),
+        ["https://upgraded.example"]
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_upgrades_from_api_key_release() {
+    let db = TempDatabase::sqlite().await;
+    upgrade_from_api_key_release(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn postgres_upgrades_from_api_key_release() {
+    let Some(admin_url) = postgres_admin_url() else {
+        println!("skipping PostgreSQL upgrade: KEYGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let db = TempDatabase::postgres(&admin_url).await.unwrap();
+    upgrade_from_api_key_release(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn unparsable_domain_keys_and_origins_are_corrupt() {
+    use keygate_core::ids::DomainKeyId;
+
+    use crate::conformance::fixtures;
+    use crate::AppPatch;
+
+    let db = TempDatabase::sqlite().await;
+    let store = db.store().await.unwrap();
+    let t = fixtures::now();
+    let account = fixtures::account(&store).await;
+    let key = fixtures::api_key(&account.name, None, t);
+    store.create_api_key(&key).await.unwrap();
+    let domain = fixtures::domain_key(&key, &["https://a.example"], t);
+    store.create_domain_key(&domain).await.unwrap();
+    let app = fixtures::app(&store, Some(&account.name)).await;
+    let Pool::Sqlite(pool) = &store.pool else {
+        panic!("not SQLite")
+    };
+    let exec = |sql: &'static str, id: String| async move {
+        sqlx::query(sql).bind(id).execute(pool).await.unwrap();
+    };
+    let expect_corrupt = |result: crate::Result<_>, column: &str| match result {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains(column), "{what} does not name {column}"),
+        other => panic!("expected a corrupt {column}, got {other:?}"),
+    };
+
+    // A list that is not JSON: the domain key, and the origin patterns (its key is active).
+    exec(
+        "UPDATE domain_keys SET origins = 'https://a.example' WHERE id = $1",
+        domain.id.to_string(),
+    )
+    .await;
+    expect_corrupt(
+        store.get_domain_key(&domain.id).await.map(|_| ()),
+        "domain_keys.origins",
+    );
+    expect_corrupt(
+        store.list_domain_keys(&account.name).await.map(|_| ()),
+        "domain_keys.origins",
+    );
+    expect_corrupt(
+        store.allowed_origin_patterns().await.map(|_| ()),
+        "domain_keys.origins",
+    );
+    // Once the domain key is revoked its origins are not read.
+    expect_corrupt(
+        store.revoke_domain_key(&domain.id, t).await.map(|_| ()),
+        "domain_keys.origins",
+    );
+    assert!(store.allowed_origin_patterns().await.unwrap().is_empty());
+    exec(
+        "UPDATE domain_keys SET origins = '[1]', status = 'active' WHERE id = $1",
+        domain.id.to_string(),
+    )
+    .await;
+    expect_corrupt(
+        store.allowed_origin_patterns().await.map(|_| ()),
+        "domain_keys.origins",
+    );
+    exec(
+        "UPDATE domain_keys SET origins = '[]', status = 'paused' WHERE id = $1",
+        domain.id.to_string(),
+    )
+    .await;
+    expect_corrupt(
+        store.get_domain_key(&domain.id).await.map(|_| ()),
+        "domain_keys.status",
+    );
+    assert_eq!(
+        store.get_domain_key(&DomainKeyId::generate()).await.unwrap(),
+        None
+    );
+
+    // An app's list, read only while the app is active.
+    exec(
+        "UPDATE apps SET allowed_origins = '{\"a\": 1}' WHERE client_id = $1",
+        app.client_id.to_string(),
+    )
+    .await;
+    expect_corrupt(
+        store.allowed_origin_patterns().await.map(|_| ()),
+        "apps.allowed_origins",
+    );
+    let suspend = AppPatch {
+        status: Some(keygate_core::model::AppStatus::Suspended),
+        ..AppPatch::default()
+    };
+    expect_corrupt(
+        store.update_app(&app.client_id, &suspend, t).await.map(|_| ()),
+        "apps.allowed_origins",
+    );
+    assert!(store.allowed_origin_patterns().await.unwrap().is_empty());
+
+    // A session whose domain key id does not parse.
+    let bad_id = "kgd_NOT-VALID";
+    sqlx::query(
+        "INSERT INTO domain_keys (id, account, api_key_id, name, origins, scopes, status, created_at, \
+         updated_at) VALUES ($1, $2, $3, 'x', '[]', '', 'revoked', 0, 0)",
+    )
+    .bind(bad_id)
+    .bind(account.name.as_str())
+    .bind(key.id.as_str())
+    .execute(pool)
+    .await
+    .unwrap();
+    expect_corrupt(
+        store.list_domain_keys(&account.name).await.map(|_| ()),
+        "domain_keys.id",
+    );
+    let session = fixtures::key_session(&key, t, t + 60);
+    store.create_key_session(&session).await.unwrap();
+    exec(
+        "UPDATE key_sessions SET domain_key_id = 'kgd_NOT-VALID' WHERE id = $1",
+        session.id.clone(),
+    )
+    .await;
+    expect_corrupt(
+        store.get_key_session(&session.id).await.map(|_| ()),
+        "key_sessions.domain_key_id",
+    );
     store.close().await;
     db.cleanup().await;
 }
