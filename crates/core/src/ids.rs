@@ -66,6 +66,10 @@ string_id!(
     /// A domain key: public by design, `kgd_` and 20 characters of `[a-z0-9]`.
     DomainKeyId
 );
+string_id!(
+    /// The management id of a legacy static key (not the key itself): `kgl_` and 20 characters.
+    LegacyKeyId
+);
 
 impl AccountName {
     pub fn parse(v: &str) -> Result<Self, InvalidInput> {
@@ -143,6 +147,7 @@ macro_rules! prefixed_id {
 prefixed_id!(UserId, "usr_", "user_id");
 prefixed_id!(ApiKeyId, "kgk_", "api_key");
 prefixed_id!(DomainKeyId, "kgd_", "domain_key");
+prefixed_id!(LegacyKeyId, "kgl_", "legacy_key");
 
 /// An opaque random id for rows nobody types by hand (grants, admin tokens, signing keys, JWT ids).
 pub fn opaque_id(prefix: &str) -> String {

@@ -1,6 +1,6 @@
 //! The records Keygate manages. The store persists them; the protocol layers read them.
 
-use crate::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
+use crate::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use crate::password::PasswordDigest;
 use crate::scope::ScopeSet;
 use crate::InvalidInput;
@@ -61,6 +61,8 @@ pub struct Account {
     pub name: AccountName,
     pub display_name: String,
     pub status: AccountStatus,
+    /// Whether the account's users may call the resource APIs with HTTP Basic (off by default).
+    pub basic_auth: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -267,6 +269,24 @@ pub struct DomainKey {
     pub origins: Vec<String>,
     pub scopes: ScopeSet,
     pub status: KeyStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A legacy static key (Infusionsoft's "encrypted key"): it authenticates every call by itself, with no
+/// token exchange, acting as its account with full access. Deprecated: new ones are off by default,
+/// existing ones keep working until revoked, and every use is counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyKey {
+    pub id: LegacyKeyId,
+    pub account: AccountName,
+    pub name: String,
+    /// The keyed hash of the key itself; it is looked up by this hash.
+    pub secret: StoredSecret,
+    pub status: KeyStatus,
+    pub use_count: i64,
+    pub last_used_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     pub revoked_at: Option<i64>,

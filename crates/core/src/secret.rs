@@ -17,6 +17,7 @@ const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 pub enum SecretKind {
     ClientSecret,
     ApiKeySecret,
+    LegacyKey,
     AdminToken,
     RefreshToken,
     AuthorizationCode,
@@ -27,6 +28,7 @@ impl SecretKind {
         match self {
             SecretKind::ClientSecret => "kgcs_",
             SecretKind::ApiKeySecret => "kgsk_",
+            SecretKind::LegacyKey => "kglk_",
             SecretKind::AdminToken => "kgat_",
             SecretKind::RefreshToken => "kgrt_",
             SecretKind::AuthorizationCode => "kgac_",

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use keygate_core::model::{AccountStatus, AppStatus, ClientType, Role, UserStatus};
 use keygate_lib::api_keys::{AuditFilter, CreateApiKey};
 use keygate_lib::domain_keys::CreateDomainKey;
+use keygate_lib::legacy::CreateLegacyKey;
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
 use keygate_lib::{Actor, Keygate, ManageError, Manager};
 
@@ -41,11 +42,33 @@ pub enum AdminCommand {
     /// API keys with a secret, for server-side integrations
     #[command(subcommand, name = "api-keys")]
     ApiKeys(ApiKeyCmd),
+    /// Legacy static keys (deprecated): usage and revocation
+    #[command(subcommand, name = "legacy-keys")]
+    LegacyKeys(LegacyKeyCmd),
     /// Domain keys: public, origin-bound keys for browser integrations
     #[command(subcommand, name = "domain-keys")]
     DomainKeys(DomainKeyCmd),
     /// The audit log of security events, newest first
     Audit(AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LegacyKeyCmd {
+    /// Create one (only while legacy_keys.allow_new is on); the key is shown once
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// The account's legacy keys with their use counts
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    Revoke {
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +169,12 @@ pub enum AccountCmd {
     /// Stop every credential of the account at once
     Suspend {
         name: String,
+    },
+    /// Allow or refuse HTTP Basic (email and password) on the resource APIs for the account's users
+    BasicAuth {
+        name: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
     },
     Activate {
         name: String,
@@ -295,6 +324,7 @@ const API_KEY_COLUMNS: &[&str] = &[
     "secret_last4",
 ];
 const DOMAIN_KEY_COLUMNS: &[&str] = &["id", "name", "api_key_id", "origins", "scopes", "status"];
+const LEGACY_KEY_COLUMNS: &[&str] = &["id", "name", "status", "use_count", "last_used_at", "key_last4"];
 const AUDIT_COLUMNS: &[&str] = &["id", "at", "actor", "action", "target", "account"];
 const KEY_COLUMNS: &[&str] = &["kid", "algorithm", "state", "created_at", "publish_until"];
 
@@ -320,6 +350,7 @@ pub async fn run(kg: &Keygate, args: AdminArgs) -> Result<(), ManageError> {
         AdminCommand::Keys(cmd) => keys(kg, out, cmd).await,
         AdminCommand::ApiKeys(cmd) => api_keys(kg, out, cmd).await,
         AdminCommand::DomainKeys(cmd) => domain_keys(kg, out, cmd).await,
+        AdminCommand::LegacyKeys(cmd) => legacy_keys(kg, out, cmd).await,
         AdminCommand::Audit(args) => audit(kg, out, args).await,
     }
 }
@@ -340,6 +371,16 @@ async fn accounts(kg: &Manager<'_>, out: Output, cmd: AccountCmd) -> Result<(), 
                 &name,
                 UpdateAccount {
                     display_name: Some(display_name),
+                    ..Default::default()
+                },
+            )
+            .await?,
+        ),
+        AccountCmd::BasicAuth { name, state } => out.record(
+            &kg.update_account(
+                &name,
+                UpdateAccount {
+                    basic_auth: Some(state == "on"),
                     ..Default::default()
                 },
             )
@@ -588,6 +629,20 @@ async fn domain_keys(kg: &Manager<'_>, out: Output, cmd: DomainKeyCmd) -> Result
         }
         DomainKeyCmd::Show { id } => out.record(&kg.get_domain_key(&id).await?),
         DomainKeyCmd::Revoke { id } => out.record(&kg.revoke_domain_key(&id).await?),
+    }
+    Ok(())
+}
+
+async fn legacy_keys(kg: &Manager<'_>, out: Output, cmd: LegacyKeyCmd) -> Result<(), ManageError> {
+    match cmd {
+        LegacyKeyCmd::Create { account, name } => {
+            out.record(&kg.create_legacy_key(&account, CreateLegacyKey { name }).await?);
+            out.secret_notice("key_value");
+        }
+        LegacyKeyCmd::List { account } => {
+            out.table(&kg.list_legacy_keys(&account).await?, LEGACY_KEY_COLUMNS)
+        }
+        LegacyKeyCmd::Revoke { id } => out.record(&kg.revoke_legacy_key(&id).await?),
     }
     Ok(())
 }

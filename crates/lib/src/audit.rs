@@ -16,6 +16,8 @@ pub enum Actor {
     Cli,
     /// Keygate itself (reuse detection, scheduled rotation, seeding the demo).
     System,
+    /// A credential acting by itself, named `kind:id` (`legacy_key:kgl_…`).
+    Credential(String),
 }
 
 impl std::fmt::Display for Actor {
@@ -24,6 +26,7 @@ impl std::fmt::Display for Actor {
             Actor::AdminToken(id) => write!(f, "admin_token:{id}"),
             Actor::Cli => f.write_str("cli"),
             Actor::System => f.write_str("system"),
+            Actor::Credential(name) => f.write_str(name),
         }
     }
 }

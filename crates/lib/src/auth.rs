@@ -40,6 +40,9 @@ pub enum AuthError {
     SessionExpired,
     #[error("the access token is not valid for this API key: {0}")]
     InvalidToken(String),
+    /// HTTP Basic with an email and password that fit users of several accounts.
+    #[error("this email and password belong to users of several accounts: use ab123/email as the user name")]
+    AmbiguousUser,
     /// A domain key used from a page it does not belong to; the message says why.
     #[error("{0}")]
     WrongOrigin(String),
@@ -208,7 +211,7 @@ impl Keygate {
         };
         let id = match &principal.credential {
             Credential::ApiKey(id) | Credential::DomainKey { api_key: id, .. } => id,
-            Credential::App(_) => {
+            _ => {
                 return Err(AuthError::InvalidToken(
                     "it was not issued through an API key".into(),
                 ))
@@ -219,7 +222,11 @@ impl Keygate {
                 "it was issued through another API key".into(),
             ));
         }
-        let session_id = principal.claims.sid.as_deref().unwrap_or_default();
+        let session_id = principal
+            .claims
+            .as_ref()
+            .and_then(|c| c.sid.as_deref())
+            .unwrap_or_default();
         let Some(session) = self.store().get_key_session(session_id).await? else {
             return Err(AuthError::SessionExpired);
         };

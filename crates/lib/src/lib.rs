@@ -12,8 +12,10 @@ use keygate_store::Store;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod basic;
 pub mod domain_keys;
 pub mod error;
+pub mod legacy;
 pub mod manage;
 pub mod oauth;
 pub mod settings;
@@ -24,7 +26,7 @@ pub mod views;
 pub use audit::Actor;
 pub use error::{ManageError, OAuthError, OAuthErrorCode};
 pub use manage::Manager;
-pub use settings::{ApiKeySettings, Settings, TokenSettings};
+pub use settings::{ApiKeySettings, LegacyKeySettings, Settings, TokenSettings};
 use signing::{KeyError, Keyring};
 
 #[derive(Clone)]
@@ -36,6 +38,7 @@ struct Inner {
     store: Arc<dyn Store>,
     settings: TokenSettings,
     api_keys: ApiKeySettings,
+    legacy_keys: LegacyKeySettings,
     pepper: Pepper,
     tickets: aws_lc_rs::hmac::Key,
     keyring: Keyring,
@@ -47,6 +50,7 @@ impl Keygate {
         let Settings {
             tokens: settings,
             api_keys,
+            legacy_keys,
         } = all;
         let retire_publish_for = settings.max_access_token_ttl + settings.leeway + MAINTENANCE_INTERVAL_SECS;
         let keyring = Keyring::open(
@@ -66,6 +70,7 @@ impl Keygate {
                 store,
                 settings,
                 api_keys,
+                legacy_keys,
                 keyring,
             }),
         })
@@ -79,6 +84,9 @@ impl Keygate {
     }
     pub fn api_key_settings(&self) -> &ApiKeySettings {
         &self.inner.api_keys
+    }
+    pub fn legacy_key_settings(&self) -> &LegacyKeySettings {
+        &self.inner.legacy_keys
     }
     pub fn pepper(&self) -> &Pepper {
         &self.inner.pepper

@@ -37,6 +37,8 @@ pub struct CreateAccount {
 pub struct UpdateAccount {
     pub display_name: Option<String>,
     pub status: Option<AccountStatus>,
+    /// HTTP Basic on the resource APIs for the account's users (off by default).
+    pub basic_auth: Option<bool>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -228,6 +230,7 @@ impl Manager<'_> {
                 .map(|d| clean_label("display_name", d))
                 .transpose()?,
             status: req.status,
+            basic_auth: req.basic_auth,
         };
         let a = self
             .store()
@@ -237,6 +240,8 @@ impl Manager<'_> {
         let action = match req.status {
             Some(AccountStatus::Suspended) => "account.suspended",
             Some(AccountStatus::Active) => "account.activated",
+            None if req.basic_auth == Some(true) => "account.basic_auth_enabled",
+            None if req.basic_auth == Some(false) => "account.basic_auth_disabled",
             None => "account.updated",
         };
         self.record(

@@ -149,4 +149,41 @@ impl ApiKeySettings {
 pub struct Settings {
     pub tokens: TokenSettings,
     pub api_keys: ApiKeySettings,
+    pub legacy_keys: LegacyKeySettings,
+}
+
+/// Legacy static keys: deprecated, but existing integrations must keep working.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LegacyKeySettings {
+    /// Whether new legacy keys may be created. Existing ones work until revoked either way.
+    pub allow_new: bool,
+    /// When legacy keys were deprecated (Unix seconds), sent as `Deprecation: @<time>` (RFC 9745).
+    pub deprecated_since: i64,
+    /// When they stop working (Unix seconds), sent as `Sunset` (RFC 8594) when set.
+    pub sunset: Option<i64>,
+}
+
+impl Default for LegacyKeySettings {
+    fn default() -> Self {
+        // 2026-01-01T00:00:00Z: the release that introduced token-based doors.
+        Self {
+            allow_new: false,
+            deprecated_since: 1_767_225_600,
+            sunset: None,
+        }
+    }
+}
+
+impl LegacyKeySettings {
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.deprecated_since < 0 {
+            out.push("legacy_keys.deprecated_since must be a Unix time".into());
+        }
+        if self.sunset.is_some_and(|s| s < self.deprecated_since) {
+            out.push("legacy_keys.sunset must not be before legacy_keys.deprecated_since".into());
+        }
+        out
+    }
 }

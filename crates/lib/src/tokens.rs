@@ -2,7 +2,7 @@
 
 use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
 use keygate_core::claims::{AccessTokenClaims, ACCESS_TOKEN_TYP};
-use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
+use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::scope::ScopeSet;
 use keygate_core::time::now;
 use keygate_core::uri::OriginPattern;
@@ -80,6 +80,10 @@ pub enum Credential {
     ApiKey(ApiKeyId),
     /// A domain key (browsers), exchanged at `POST /auth` through the API key it is bound to.
     DomainKey { id: DomainKeyId, api_key: ApiKeyId },
+    /// A legacy static key presented with the request itself.
+    LegacyKey(LegacyKeyId),
+    /// A user's email and password presented with the request itself (HTTP Basic).
+    Basic(UserId),
 }
 
 impl Credential {
@@ -106,6 +110,8 @@ impl Credential {
             Credential::App(_) => "oauth_app",
             Credential::ApiKey(_) => "api_key",
             Credential::DomainKey { .. } => "domain_key",
+            Credential::LegacyKey(_) => "legacy_key",
+            Credential::Basic(_) => "basic",
         }
     }
 
@@ -114,18 +120,21 @@ impl Credential {
             Credential::App(id) => id.as_str(),
             Credential::ApiKey(id) => id.as_str(),
             Credential::DomainKey { id, .. } => id.as_str(),
+            Credential::LegacyKey(id) => id.as_str(),
+            Credential::Basic(id) => id.as_str(),
         }
     }
 }
 
-/// A validated access token: the caller of a protected endpoint.
+/// The authenticated caller of a protected endpoint, whatever the door it came through.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub claims: AccessTokenClaims,
     pub account: AccountName,
     pub credential: Credential,
     pub user_id: Option<UserId>,
     pub scope: ScopeSet,
+    /// The access token's claims; `None` for credentials presented with each request (legacy keys, Basic).
+    pub claims: Option<AccessTokenClaims>,
 }
 
 impl Keygate {
@@ -235,6 +244,8 @@ impl Keygate {
                 key_id: api_key.as_str(),
                 session_id: claims.sid.as_deref().ok_or(TokenRejection::BadClaims)?,
             },
+            // Never in a token: these are presented with each request.
+            Credential::LegacyKey(_) | Credential::Basic(_) => return Err(TokenRejection::BadClaims),
         };
         let liveness = self
             .store()
@@ -250,7 +261,7 @@ impl Keygate {
             return Err(TokenRejection::Revoked(liveness));
         }
         Ok(Principal {
-            claims,
+            claims: Some(claims),
             account,
             credential,
             user_id,
@@ -270,7 +281,7 @@ impl Keygate {
         own_origin: &str,
     ) -> Result<Principal, TokenRejection> {
         let p = self.validate_access_token(token).await?;
-        if let Some(bound) = &p.claims.origin {
+        if let Some(bound) = p.claims.as_ref().and_then(|c| c.origin.as_ref()) {
             return if origin == Some(bound.as_str()) {
                 Ok(p)
             } else {
@@ -286,7 +297,10 @@ impl Keygate {
                     .iter()
                     .any(|o| OriginPattern::parse(o).is_ok_and(|o| o.matches(origin)))
             }),
-            Credential::ApiKey(_) | Credential::DomainKey { .. } => false,
+            Credential::ApiKey(_)
+            | Credential::DomainKey { .. }
+            | Credential::LegacyKey(_)
+            | Credential::Basic(_) => false,
         };
         if allowed {
             Ok(p)

@@ -10,6 +10,7 @@ pub struct AccountView {
     pub name: String,
     pub display_name: String,
     pub status: String,
+    pub basic_auth: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -20,6 +21,7 @@ impl From<&Account> for AccountView {
             name: a.name.to_string(),
             display_name: a.display_name.clone(),
             status: a.status.to_string(),
+            basic_auth: a.basic_auth,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use keygate_lib::{ApiKeySettings, Settings, TokenSettings};
+use keygate_lib::{ApiKeySettings, LegacyKeySettings, Settings, TokenSettings};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,6 +24,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub tokens: TokenSettings,
     pub api_keys: ApiKeySettings,
+    pub legacy_keys: LegacyKeySettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +65,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             tokens: TokenSettings::default(),
             api_keys: ApiKeySettings::default(),
+            legacy_keys: LegacyKeySettings::default(),
         }
     }
 }
@@ -115,6 +117,7 @@ impl Config {
         Settings {
             tokens: self.tokens.clone(),
             api_keys: self.api_keys.clone(),
+            legacy_keys: self.legacy_keys.clone(),
         }
     }
 
@@ -126,6 +129,7 @@ impl Config {
     pub fn problems(&self) -> Vec<String> {
         let mut out = self.tokens.problems();
         out.extend(self.api_keys.problems(self.tokens.max_access_token_ttl));
+        out.extend(self.legacy_keys.problems());
         match url::Url::parse(&self.public_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {}
             _ => out.push(format!(

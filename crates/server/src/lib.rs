@@ -15,6 +15,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod bootstrap;
+pub mod caller;
 pub mod config;
 pub mod cors;
 pub mod demo;
@@ -46,7 +47,8 @@ pub fn router(state: AppState) -> Router {
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(http.max_body_bytes))
-                .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
+                        .layer(axum::middleware::from_fn_with_state(state.clone(), caller::legacy_deprecation_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(http.request_timeout_secs)))
         .layer(CatchPanicLayer::custom(|_| Problem::internal("a request handler panicked").into_response()))

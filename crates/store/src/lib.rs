@@ -6,10 +6,11 @@
 //! differ only in their migrations and in the rare method that needs a backend-specific statement.
 
 use async_trait::async_trait;
-use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
+use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
     Account, AccountStatus, AdminToken, ApiKey, App, AppStatus, AuditEvent, AuthorizationCode, ClientType,
-    DomainKey, Grant, KeySession, RefreshToken, Role, SigningKeyRecord, StoredSecret, User, UserStatus,
+    DomainKey, Grant, KeySession, LegacyKey, RefreshToken, Role, SigningKeyRecord, StoredSecret, User,
+    UserStatus,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
@@ -54,6 +55,7 @@ pub struct NewAccount {
 pub struct AccountPatch {
     pub display_name: Option<String>,
     pub status: Option<AccountStatus>,
+    pub basic_auth: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -331,6 +333,25 @@ pub trait Store: Send + Sync + 'static {
     /// Every origin pattern a browser may call from: those of active apps and of active domain keys
     /// (whose API key is active too). Duplicates removed, in no particular order.
     async fn allowed_origin_patterns(&self) -> Result<Vec<String>>;
+
+    // --- legacy static keys -----------------------------------------------------------------------
+    /// `Conflict` on a duplicate id or key hash; `MissingReference` if the account does not exist.
+    async fn create_legacy_key(&self, key: &LegacyKey) -> Result<()>;
+    async fn get_legacy_key(&self, id: &LegacyKeyId) -> Result<Option<LegacyKey>>;
+    /// The key whose keyed hash is `hash`, revoked or not.
+    async fn find_legacy_key(&self, hash: &[u8]) -> Result<Option<LegacyKey>>;
+    /// The account's legacy keys, revoked ones included, ordered by creation time, then id.
+    async fn list_legacy_keys(&self, account: &AccountName) -> Result<Vec<LegacyKey>>;
+    /// As [`Store::revoke_api_key`].
+    async fn revoke_legacy_key(&self, id: &LegacyKeyId, now: i64) -> Result<Option<LegacyKey>>;
+    /// Adds `uses` to the key's use count and sets `last_used_at` to `at` if that is later. Returns the
+    /// previous `last_used_at` (`None` if never used, or no such key).
+    async fn record_legacy_key_use(&self, id: &LegacyKeyId, uses: i64, at: i64) -> Result<Option<i64>>;
+
+    // --- HTTP Basic ---------------------------------------------------------------------------------
+    /// Users with this email (already normalised) in accounts that have Basic auth switched on, whatever
+    /// the status of user or account. Ordered by account.
+    async fn find_basic_auth_users(&self, email_normalized: &str) -> Result<Vec<User>>;
 
     // --- audit log --------------------------------------------------------------------------------
     /// Appends an event and returns it with its id.

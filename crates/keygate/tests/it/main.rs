@@ -14,6 +14,7 @@ mod discovery;
 mod domain_keys;
 mod jwt;
 mod keys;
+mod legacy_and_basic;
 mod refresh;
 mod revocation;
 mod suspension;

@@ -8,7 +8,7 @@ use keygate_core::model::{
 use keygate_core::scope::{Scope, ScopeSet};
 use keygate_core::secret::SecretKind;
 use keygate_core::time::now;
-use keygate_core::{email, password, pkce};
+use keygate_core::{email, pkce};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -226,10 +226,10 @@ impl Keygate {
             LoginError::Invalid("The server could not check the password. Try again later.".into())
         })?;
         let (Some(acct), Some(user)) = (acct, user) else {
-            password::verify_against_dummy(pass);
+            crate::basic::spend_dummy_verification(pass).await;
             return Err(LoginError::BadCredentials);
         };
-        if !password::verify(pass, &user.password) {
+        if !crate::basic::verify_password(pass, &user.password).await {
             return Err(LoginError::BadCredentials);
         }
         if acct.status != AccountStatus::Active {

@@ -6,7 +6,7 @@ use keygate_core::secret::SecretKind;
 use keygate_core::time::now;
 use serde::Serialize;
 
-use crate::tokens::{Credential, TokenRejection};
+use crate::tokens::{Credential, Principal, TokenRejection};
 use crate::{Keygate, OAuthError};
 
 /// RFC 7662 §2.2. An inactive token is `{"active": false}` and nothing else.
@@ -118,23 +118,24 @@ impl Keygate {
             });
         }
         match self.validate_access_token(token).await {
-            Ok(p) if p.credential == Credential::App(app.client_id.clone()) => {
-                let c = p.claims;
-                Ok(Introspection {
-                    active: true,
-                    scope: Some(c.scope),
-                    client_id: Some(c.client_id),
-                    token_type: Some("Bearer".into()),
-                    exp: Some(c.exp),
-                    iat: Some(c.iat),
-                    nbf: Some(c.nbf),
-                    sub: Some(c.sub),
-                    aud: Some(c.aud),
-                    iss: Some(c.iss),
-                    jti: Some(c.jti),
-                    account: Some(c.account),
-                })
-            }
+            Ok(Principal {
+                credential: Credential::App(id),
+                claims: Some(c),
+                ..
+            }) if id == app.client_id => Ok(Introspection {
+                active: true,
+                scope: Some(c.scope),
+                client_id: Some(c.client_id),
+                token_type: Some("Bearer".into()),
+                exp: Some(c.exp),
+                iat: Some(c.iat),
+                nbf: Some(c.nbf),
+                sub: Some(c.sub),
+                aud: Some(c.aud),
+                iss: Some(c.iss),
+                jti: Some(c.jti),
+                account: Some(c.account),
+            }),
             Err(TokenRejection::Store(e)) => Err(e.into()),
             _ => Ok(Introspection::default()),
         }

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use keygate_lib::api_keys::{AuditFilter, CreateApiKey};
 use keygate_lib::domain_keys::CreateDomainKey;
+use keygate_lib::legacy::CreateLegacyKey;
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
 use keygate_lib::{Actor, Manager};
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/admin/v1/domain-keys/{id}",
             get(get_domain_key).delete(revoke_domain_key),
+        )
+        .route(
+            "/admin/v1/accounts/{name}/legacy-keys",
+            get(list_legacy_keys).post(create_legacy_key),
+        )
+        .route(
+            "/admin/v1/legacy-keys/{id}",
+            axum::routing::delete(revoke_legacy_key),
         )
         .route("/admin/v1/audit", get(list_audit))
         .route("/admin/v1/keys", get(list_keys))
@@ -334,4 +343,22 @@ async fn get_domain_key(Admin(m): Admin, State(s): State<AppState>, Path(id): Pa
 
 async fn revoke_domain_key(Admin(m): Admin, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
     ok(m.manage(&s).revoke_domain_key(&id).await?)
+}
+
+async fn list_legacy_keys(Admin(m): Admin, State(s): State<AppState>, Path(name): Path<String>) -> ApiResult {
+    ok(json!({"legacy_keys": m.manage(&s).list_legacy_keys(&name).await?}))
+}
+
+async fn create_legacy_key(
+    Admin(m): Admin,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<CreateLegacyKey>,
+) -> ApiResult {
+    let k = m.manage(&s).create_legacy_key(&name, req).await?;
+    created(format!("/admin/v1/accounts/{name}/legacy-keys"), k)
+}
+
+async fn revoke_legacy_key(Admin(m): Admin, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    ok(m.manage(&s).revoke_legacy_key(&id).await?)
 }

@@ -10,9 +10,9 @@ use axum::{Json, Router};
 use keygate_lib::auth::AuthError;
 use serde::Deserialize;
 
+use crate::caller::bearer_token;
 use crate::error::{no_store, Problem};
 use crate::extract::parse_form;
-use crate::routes::me::bearer_token;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -88,7 +88,7 @@ fn request_origin(headers: &HeaderMap) -> Option<&str> {
 
 fn auth_problem(e: AuthError) -> Problem {
     let (status, kind, title, code) = match &e {
-        AuthError::InvalidCredentials => (
+        AuthError::InvalidCredentials | AuthError::AmbiguousUser => (
             StatusCode::UNAUTHORIZED,
             "invalid-credentials",
             "Invalid credentials",

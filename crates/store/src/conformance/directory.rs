@@ -1,5 +1,6 @@
 //! Accounts and their users.
 
+use keygate_core::email;
 use keygate_core::ids::UserId;
 use keygate_core::model::{Account, AccountStatus, Role, User, UserStatus};
 
@@ -15,6 +16,7 @@ pub async fn accounts(store: &dyn Store) {
         name: a.name.clone(),
         display_name: "Acme Ltd".into(),
         status,
+        basic_auth: false,
         created_at: t,
         updated_at: t,
     };
@@ -38,7 +40,7 @@ pub async fn accounts(store: &dyn Store) {
     // Each patch changes only what it names, and always bumps updated_at.
     let patch = AccountPatch {
         display_name: Some("Acme Inc".into()),
-        status: None,
+        ..AccountPatch::default()
     };
     let renamed = store
         .update_account(&a.name, &patch, t + 5)
@@ -50,8 +52,8 @@ pub async fn accounts(store: &dyn Store) {
     expected.updated_at = t + 5;
     assert_eq!(renamed, expected);
     let patch = AccountPatch {
-        display_name: None,
         status: Some(AccountStatus::Suspended),
+        ..AccountPatch::default()
     };
     let suspended = store
         .update_account(&a.name, &patch, t + 6)
@@ -61,13 +63,44 @@ pub async fn accounts(store: &dyn Store) {
     expected.status = AccountStatus::Suspended;
     expected.updated_at = t + 6;
     assert_eq!(suspended, expected);
-    let touched = store
-        .update_account(&a.name, &AccountPatch::default(), t + 7)
+    // Basic auth is switched on and off by the patch alone; a patch without it leaves it as it is.
+    let basic = |on| AccountPatch {
+        basic_auth: Some(on),
+        ..AccountPatch::default()
+    };
+    let with_basic = store
+        .update_account(&a.name, &basic(true), t + 7)
         .await
         .unwrap()
         .unwrap();
+    expected.basic_auth = true;
     expected.updated_at = t + 7;
+    assert_eq!(with_basic, expected);
+    assert_eq!(store.get_account(&a.name).await.unwrap(), Some(expected.clone()));
+    assert!(store.list_accounts().await.unwrap().contains(&expected));
+    let touched = store
+        .update_account(&a.name, &AccountPatch::default(), t + 8)
+        .await
+        .unwrap()
+        .unwrap();
+    expected.updated_at = t + 8;
     assert_eq!(touched, expected);
+    assert_eq!(
+        store.get_account(&b.name).await.unwrap().map(|b| b.basic_auth),
+        Some(false),
+        "switching Basic on for one account touched another"
+    );
+    let all = AccountPatch {
+        display_name: Some("Acme".into()),
+        status: Some(AccountStatus::Active),
+        basic_auth: Some(false),
+    };
+    let reset = store.update_account(&a.name, &all, t + 9).await.unwrap().unwrap();
+    expected.display_name = "Acme".into();
+    expected.status = AccountStatus::Active;
+    expected.basic_auth = false;
+    expected.updated_at = t + 9;
+    assert_eq!(reset, expected);
     assert_eq!(store.get_account(&a.name).await.unwrap(), Some(expected));
     let nobody = store
         .update_account(&fixtures::account_name(), &patch, t)
@@ -188,4 +221,86 @@ pub async fn users(store: &dyn Store) {
         store.update_user(&UserId::generate(), &patch, t).await.unwrap(),
         None
     );
+}
+
+/// The users HTTP Basic may authenticate: those with the email in accounts that allow Basic, whatever
+/// their status or the account's.
+pub async fn basic_auth_users(store: &dyn Store) {
+    let t = now();
+    let tag = tag();
+    let email = format!("Pat.{tag}@Example.com");
+    let normalized = email::normalize(&email);
+    let basic = |on| AccountPatch {
+        basic_auth: Some(on),
+        ..AccountPatch::default()
+    };
+    let mut accounts = Vec::new();
+    for _ in 0..4 {
+        accounts.push(fixtures::account(store).await);
+    }
+    let [on, on_suspended_user, suspended, off] = &accounts[..] else {
+        unreachable!()
+    };
+    for a in [on, on_suspended_user, suspended] {
+        store
+            .update_account(&a.name, &basic(true), t)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let suspend = AccountPatch {
+        status: Some(AccountStatus::Suspended),
+        ..AccountPatch::default()
+    };
+    store
+        .update_account(&suspended.name, &suspend, t)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut pats = Vec::new();
+    for a in &accounts {
+        pats.push(
+            store
+                .create_user(&fixtures::new_user(&a.name, &email), t)
+                .await
+                .unwrap(),
+        );
+    }
+    let patch = UserPatch {
+        status: Some(UserStatus::Suspended),
+        ..UserPatch::default()
+    };
+    pats[1] = store.update_user(&pats[1].id, &patch, t).await.unwrap().unwrap();
+    // Other emails, in an account with Basic: one a prefix of the email, one that contains it.
+    for other in [format!("pat.{tag}@example.co"), format!("x{normalized}")] {
+        store
+            .create_user(&fixtures::new_user(&on.name, &other), t)
+            .await
+            .unwrap();
+    }
+
+    let mut expected = pats[..3].to_vec();
+    expected.sort_by(|a, b| a.account.as_str().cmp(b.account.as_str()));
+    assert_eq!(store.find_basic_auth_users(&normalized).await.unwrap(), expected);
+    assert!(store
+        .find_basic_auth_users(&format!("nobody.{tag}@example.com"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Switching Basic off removes the account's user; switching it on adds it.
+    store
+        .update_account(&on.name, &basic(false), t)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .update_account(&off.name, &basic(true), t)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut expected = pats[1..].to_vec();
+    expected.sort_by(|a, b| a.account.as_str().cmp(b.account.as_str()));
+    assert_eq!(store.find_basic_auth_users(&normalized).await.unwrap(), expected);
 }

@@ -1,10 +1,10 @@
 //! Rows with random names, for the conformance checks and for other crates' tests.
 
 use keygate_core::crypto::{random_bytes, random_string};
-use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
+use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
     Account, ApiKey, App, AuthorizationCode, ClientType, DomainKey, Grant, KeySession, KeyState, KeyStatus,
-    RefreshToken, Role, SigningAlgorithm, SigningKeyRecord, StoredSecret, User,
+    LegacyKey, RefreshToken, Role, SigningAlgorithm, SigningKeyRecord, StoredSecret, User,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
@@ -227,5 +227,21 @@ pub fn domain_key_session(
         domain_key_id: Some(domain.id.clone()),
         origin: Some(origin.to_owned()),
         ..key_session(key, now, expires_at)
+    }
+}
+
+/// An active, never used legacy key of `account`.
+pub fn legacy_key(account: &AccountName, now: i64) -> LegacyKey {
+    LegacyKey {
+        id: LegacyKeyId::generate(),
+        account: account.clone(),
+        name: format!("Legacy key {}", tag()),
+        secret: secret(),
+        status: KeyStatus::Active,
+        use_count: 0,
+        last_used_at: None,
+        created_at: now,
+        updated_at: now,
+        revoked_at: None,
     }
 }

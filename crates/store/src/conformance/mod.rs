@@ -15,6 +15,7 @@ mod directory;
 mod domain_keys;
 pub mod fixtures;
 mod keys;
+mod legacy_keys;
 mod liveness;
 mod tokens;
 
@@ -25,9 +26,10 @@ use crate::{Result, Store, StoreError};
 pub use api_keys::{api_keys, key_sessions};
 pub use apps::{admin_tokens, apps};
 pub use audit::audit;
-pub use directory::{accounts, users};
+pub use directory::{accounts, basic_auth_users, users};
 pub use domain_keys::{domain_key_sessions, domain_keys, origin_patterns};
 pub use keys::signing_keys;
+pub use legacy_keys::legacy_keys;
 pub use liveness::{domain_key_liveness, key_liveness, liveness, purge};
 pub use tokens::{authorization_codes, grants_and_refresh_tokens};
 
@@ -47,6 +49,8 @@ pub async fn run_all(store: &dyn Store) {
     domain_keys(store).await;
     domain_key_sessions(store).await;
     origin_patterns(store).await;
+    legacy_keys(store).await;
+    basic_auth_users(store).await;
     audit(store).await;
     liveness(store).await;
     key_liveness(store).await;
@@ -80,6 +84,7 @@ pub async fn races(a: &dyn Store, b: &dyn Store) {
     keys::bootstrap_race(a, b).await;
     keys::rotation_race(a, b).await;
     audit::append_race(a, b).await;
+    legacy_keys::legacy_key_use_race(a, b).await;
 }
 
 #[track_caller]

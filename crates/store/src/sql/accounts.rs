@@ -5,11 +5,21 @@ use super::errors::{corrupt, write_error};
 use super::SqlStore;
 use crate::{AccountPatch, NewAccount, Result, StoreError};
 
+/// The columns of [`AccountRow`], named rather than `*`: accounts gained a column in 0004, and a SQLite
+/// connection that loaded the schema before another connection migrated prepares `*` with the old
+/// columns, then steps with the new ones, which sqlx-sqlite does not survive.
+macro_rules! columns {
+    () => {
+        "name, display_name, status, basic_auth, created_at, updated_at"
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct AccountRow {
     name: String,
     display_name: String,
     status: String,
+    basic_auth: i64,
     created_at: i64,
     updated_at: i64,
 }
@@ -21,6 +31,7 @@ impl TryFrom<AccountRow> for Account {
             name: AccountName::parse(&r.name).map_err(corrupt("accounts.name"))?,
             display_name: r.display_name,
             status: AccountStatus::parse(&r.status).map_err(corrupt("accounts.status"))?,
+            basic_auth: r.basic_auth != 0,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -28,11 +39,13 @@ impl TryFrom<AccountRow> for Account {
 }
 
 pub(super) async fn create(db: &SqlStore, new: &NewAccount, now: i64) -> Result<Account> {
+    // Basic auth starts switched off: the column's default.
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, AccountRow>(
+        sqlx::query_as::<_, AccountRow>(concat!(
             "INSERT INTO accounts (name, display_name, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4) RETURNING *",
-        )
+             VALUES ($1, $2, $3, $4, $4) RETURNING ",
+            columns!()
+        ))
         .bind(new.name.as_str())
         .bind(&new.display_name)
         .bind(AccountStatus::Active.as_str())
@@ -46,7 +59,7 @@ pub(super) async fn create(db: &SqlStore, new: &NewAccount, now: i64) -> Result<
 
 pub(super) async fn get(db: &SqlStore, name: &AccountName) -> Result<Option<Account>> {
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, AccountRow>("SELECT * FROM accounts WHERE name = $1")
+        sqlx::query_as::<_, AccountRow>(concat!("SELECT ", columns!(), " FROM accounts WHERE name = $1"))
             .bind(name.as_str())
             .fetch_optional(pool)
             .await
@@ -56,7 +69,7 @@ pub(super) async fn get(db: &SqlStore, name: &AccountName) -> Result<Option<Acco
 
 pub(super) async fn list(db: &SqlStore) -> Result<Vec<Account>> {
     let rows = dispatch!(db, |pool| {
-        sqlx::query_as::<_, AccountRow>("SELECT * FROM accounts ORDER BY name")
+        sqlx::query_as::<_, AccountRow>(concat!("SELECT ", columns!(), " FROM accounts ORDER BY name"))
             .fetch_all(pool)
             .await
     })?;
@@ -70,13 +83,15 @@ pub(super) async fn update(
     now: i64,
 ) -> Result<Option<Account>> {
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, AccountRow>(
+        sqlx::query_as::<_, AccountRow>(concat!(
             "UPDATE accounts SET display_name = COALESCE($2, display_name), status = COALESCE($3, status), \
-             updated_at = $4 WHERE name = $1 RETURNING *",
-        )
+             basic_auth = COALESCE($4, basic_auth), updated_at = $5 WHERE name = $1 RETURNING ",
+            columns!()
+        ))
         .bind(name.as_str())
         .bind(patch.display_name.as_deref())
         .bind(patch.status.map(AccountStatus::as_str))
+        .bind(patch.basic_auth.map(i64::from))
         .bind(now)
         .fetch_optional(pool)
         .await

@@ -25,6 +25,7 @@ mod connect;
 mod domain_keys;
 mod errors;
 mod grants;
+mod legacy_keys;
 mod liveness;
 mod maintenance;
 mod signing_keys;

@@ -1,15 +1,15 @@
 //! [`Store`] for [`SqlStore`]: each method delegates to the module that owns its table.
 
 use async_trait::async_trait;
-use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, UserId};
+use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
-    Account, AdminToken, ApiKey, App, AuditEvent, AuthorizationCode, DomainKey, Grant, KeySession,
+    Account, AdminToken, ApiKey, App, AuditEvent, AuthorizationCode, DomainKey, Grant, KeySession, LegacyKey,
     RefreshToken, SigningKeyRecord, StoredSecret, User,
 };
 
 use super::{
-    accounts, admin_tokens, api_keys, apps, audit, codes, domain_keys, grants, liveness, maintenance,
-    signing_keys, users, Backend, Pool, SqlStore,
+    accounts, admin_tokens, api_keys, apps, audit, codes, domain_keys, grants, legacy_keys, liveness,
+    maintenance, signing_keys, users, Backend, Pool, SqlStore,
 };
 use crate::{
     AccountPatch, AppPatch, AuditQuery, CodeRedemption, Liveness, LivenessQuery, NewAccount, NewApp,
@@ -228,6 +228,34 @@ impl Store for SqlStore {
 
     async fn allowed_origin_patterns(&self) -> Result<Vec<String>> {
         domain_keys::allowed_origin_patterns(self).await
+    }
+
+    async fn create_legacy_key(&self, key: &LegacyKey) -> Result<()> {
+        legacy_keys::create(self, key).await
+    }
+
+    async fn get_legacy_key(&self, id: &LegacyKeyId) -> Result<Option<LegacyKey>> {
+        legacy_keys::get(self, id).await
+    }
+
+    async fn find_legacy_key(&self, hash: &[u8]) -> Result<Option<LegacyKey>> {
+        legacy_keys::find(self, hash).await
+    }
+
+    async fn list_legacy_keys(&self, account: &AccountName) -> Result<Vec<LegacyKey>> {
+        legacy_keys::list(self, account).await
+    }
+
+    async fn revoke_legacy_key(&self, id: &LegacyKeyId, now: i64) -> Result<Option<LegacyKey>> {
+        legacy_keys::revoke(self, id, now).await
+    }
+
+    async fn record_legacy_key_use(&self, id: &LegacyKeyId, uses: i64, at: i64) -> Result<Option<i64>> {
+        legacy_keys::record_use(self, id, uses, at).await
+    }
+
+    async fn find_basic_auth_users(&self, email_normalized: &str) -> Result<Vec<User>> {
+        users::find_basic_auth(self, email_normalized).await
     }
 
     async fn append_audit(&self, event: &NewAuditEvent) -> Result<AuditEvent> {

@@ -1,3 +1,5 @@
+use keygate_core::model::{Account, AccountStatus};
+
 use super::{connect, Backend, Pool, SqlStore};
 use crate::testing::{postgres_admin_url, TempDatabase};
 use crate::{conformance, Store, StoreError};
@@ -71,10 +73,13 @@ async fn unparsable_rows_are_corrupt() {
     let Pool::Sqlite(pool) = &store.pool else {
         panic!("not SQLite")
     };
-    sqlx::query("INSERT INTO accounts VALUES ('ab123', 'Acme', 'frozen', 0, 0)")
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO accounts (name, display_name, status, created_at, updated_at) \
+         VALUES ('ab123', 'Acme', 'frozen', 0, 0)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
     let name = keygate_core::ids::AccountName::parse("ab123").unwrap();
     match store.get_account(&name).await {
         Err(StoreError::Corrupt(what)) => assert!(what.contains("accounts.status"), "{what}"),
@@ -116,6 +121,38 @@ async fn released_migrations(db: &TempDatabase, files: &[&str]) -> sqlx::migrate
     migrator
 }
 
+/// Inserts an account with the columns every release has had (an earlier release's account: the store's
+/// own queries name columns added since). Returns it as the current store reads it back.
+async fn released_account(store: &SqlStore, status: keygate_core::model::AccountStatus) -> Account {
+    use crate::conformance::fixtures;
+
+    let t = fixtures::now();
+    let account = Account {
+        name: fixtures::account_name(),
+        display_name: format!("Released {}", fixtures::tag()),
+        status,
+        basic_auth: false,
+        created_at: t - 10,
+        updated_at: t - 5,
+    };
+    dispatch!(store, |pool| {
+        sqlx::query(
+            "INSERT INTO accounts (name, display_name, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(account.name.as_str())
+        .bind(&account.display_name)
+        .bind(account.status.as_str())
+        .bind(account.created_at)
+        .bind(account.updated_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap()
+    });
+    account
+}
+
 /// A database created by the first release (only 0001 applied) upgrades in place: its rows stay, and the
 /// new tables can refer to them.
 async fn upgrade_from_first_release(db: &TempDatabase) {
@@ -124,11 +161,15 @@ async fn upgrade_from_first_release(db: &TempDatabase) {
     let first_release = released_migrations(db, &["0001_init.sql"]).await;
     let store = connect(db.url()).await.unwrap();
     dispatch!(store, |pool| first_release.run(pool).await.unwrap());
-    let account = fixtures::account(&store).await;
+    let account = released_account(&store, AccountStatus::Active).await;
     let user = fixtures::user(&store, &account.name).await;
     let app = fixtures::app(&store, Some(&account.name)).await;
 
     store.migrate().await.unwrap();
+    assert_eq!(
+        store.get_account(&account.name).await.unwrap(),
+        Some(account.clone())
+    );
     assert_eq!(store.get_user(&user.id).await.unwrap(), Some(user.clone()));
     assert_eq!(store.get_app(&app.client_id).await.unwrap(), Some(app));
     let key = fixtures::api_key(&account.name, Some(&user.id), fixtures::now());
@@ -222,7 +263,7 @@ async fn upgrade_from_api_key_release(db: &TempDatabase) {
     let store = connect(db.url()).await.unwrap();
     dispatch!(store, |pool| release.run(pool).await.unwrap());
     let t = fixtures::now();
-    let account = fixtures::account(&store).await;
+    let account = released_account(&store, AccountStatus::Active).await;
     let user = fixtures::user(&store, &account.name).await;
     let key = fixtures::api_key(&account.name, Some(&user.id), t);
     store.create_api_key(&key).await.unwrap();
@@ -416,6 +457,166 @@ async fn unparsable_domain_keys_and_origins_are_corrupt() {
     expect_corrupt(
         store.get_key_session(&session.id).await.map(|_| ()),
         "key_sessions.domain_key_id",
+    );
+    store.close().await;
+    db.cleanup().await;
+}
+
+/// A database of the domain-key release (0001 to 0003 applied) upgrades in place, migrated by another
+/// node while this one's connections hold the old schema: its accounts read back with Basic auth off,
+/// and can switch it on; its users and keys stay; the accounts can get legacy keys.
+async fn upgrade_from_domain_key_release(db: &TempDatabase) {
+    use keygate_core::email;
+
+    use crate::conformance::fixtures;
+    use crate::AccountPatch;
+
+    let release = released_migrations(
+        db,
+        &["0001_init.sql", "0002_api_keys_audit.sql", "0003_domain_keys.sql"],
+    )
+    .await;
+    let store = connect(db.url()).await.unwrap();
+    dispatch!(store, |pool| release.run(pool).await.unwrap());
+    let t = fixtures::now();
+    let account = released_account(&store, AccountStatus::Active).await;
+    let suspended = released_account(&store, AccountStatus::Suspended).await;
+    let email = format!("Pat.{}@Example.com", fixtures::tag());
+    let pat = store
+        .create_user(&fixtures::new_user(&account.name, &email), t)
+        .await
+        .unwrap();
+    let key = fixtures::api_key(&account.name, Some(&pat.id), t);
+    store.create_api_key(&key).await.unwrap();
+    let domain = fixtures::domain_key(&key, &["https://released.example"], t);
+    store.create_domain_key(&domain).await.unwrap();
+    // Every pooled connection loads the old schema.
+    dispatch!(store, |pool| {
+        let mut held = Vec::new();
+        for _ in 0..pool.options().get_max_connections().min(4) {
+            let mut conn = pool.acquire().await.unwrap();
+            sqlx::query("SELECT * FROM accounts")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+            held.push(conn);
+        }
+    });
+
+    let upgrader = connect(db.url()).await.unwrap();
+    upgrader.migrate().await.unwrap();
+    upgrader.close().await;
+    assert_eq!(
+        store.get_account(&account.name).await.unwrap(),
+        Some(account.clone())
+    );
+    assert_eq!(
+        store.get_account(&suspended.name).await.unwrap(),
+        Some(suspended.clone())
+    );
+    let mut both = vec![account.clone(), suspended.clone()];
+    both.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+    assert_eq!(store.list_accounts().await.unwrap(), both);
+    assert_eq!(store.get_user(&pat.id).await.unwrap(), Some(pat.clone()));
+    assert_eq!(store.get_api_key(&key.id).await.unwrap(), Some(key.clone()));
+    assert_eq!(store.get_domain_key(&domain.id).await.unwrap(), Some(domain));
+
+    let normalized = email::normalize(&email);
+    assert!(store.find_basic_auth_users(&normalized).await.unwrap().is_empty());
+    let patch = AccountPatch {
+        basic_auth: Some(true),
+        ..AccountPatch::default()
+    };
+    let switched = store
+        .update_account(&account.name, &patch, t + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        switched,
+        Account {
+            basic_auth: true,
+            updated_at: t + 1,
+            ..account.clone()
+        }
+    );
+    assert_eq!(store.find_basic_auth_users(&normalized).await.unwrap(), [pat]);
+
+    let legacy = fixtures::legacy_key(&suspended.name, t);
+    store.create_legacy_key(&legacy).await.unwrap();
+    assert_eq!(store.record_legacy_key_use(&legacy.id, 1, t).await.unwrap(), None);
+    assert_eq!(
+        store.find_legacy_key(&legacy.secret.hash).await.unwrap(),
+        Some(keygate_core::model::LegacyKey {
+            use_count: 1,
+            last_used_at: Some(t),
+            ..legacy
+        })
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_upgrades_from_domain_key_release() {
+    let db = TempDatabase::sqlite().await;
+    upgrade_from_domain_key_release(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn postgres_upgrades_from_domain_key_release() {
+    let Some(admin_url) = postgres_admin_url() else {
+        println!("skipping PostgreSQL upgrade: KEYGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let db = TempDatabase::postgres(&admin_url).await.unwrap();
+    upgrade_from_domain_key_release(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn unparsable_legacy_keys_are_corrupt() {
+    use keygate_core::ids::LegacyKeyId;
+
+    use crate::conformance::fixtures;
+
+    let db = TempDatabase::sqlite().await;
+    let store = db.store().await.unwrap();
+    let t = fixtures::now();
+    let account = fixtures::account(&store).await;
+    let key = fixtures::legacy_key(&account.name, t);
+    store.create_legacy_key(&key).await.unwrap();
+    let Pool::Sqlite(pool) = &store.pool else {
+        panic!("not SQLite")
+    };
+    let expect_corrupt = |result: crate::Result<()>, column: &str| match result {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains(column), "{what} does not name {column}"),
+        other => panic!("expected a corrupt {column}, got {other:?}"),
+    };
+    sqlx::query("UPDATE legacy_keys SET status = 'paused' WHERE id = $1")
+        .bind(key.id.as_str())
+        .execute(pool)
+        .await
+        .unwrap();
+    let status = "legacy_keys.status";
+    expect_corrupt(store.get_legacy_key(&key.id).await.map(|_| ()), status);
+    expect_corrupt(store.find_legacy_key(&key.secret.hash).await.map(|_| ()), status);
+    expect_corrupt(store.list_legacy_keys(&account.name).await.map(|_| ()), status);
+    // Counting a use reads no more than the last use.
+    assert_eq!(store.record_legacy_key_use(&key.id, 1, t).await.unwrap(), None);
+    assert_eq!(
+        store.get_legacy_key(&LegacyKeyId::generate()).await.unwrap(),
+        None
+    );
+
+    sqlx::query("UPDATE legacy_keys SET id = 'kgl_NOT-VALID' WHERE id = $1")
+        .bind(key.id.as_str())
+        .execute(pool)
+        .await
+        .unwrap();
+    expect_corrupt(
+        store.list_legacy_keys(&account.name).await.map(|_| ()),
+        "legacy_keys.id",
     );
     store.close().await;
     db.cleanup().await;

@@ -110,3 +110,18 @@ pub(super) async fn update(db: &SqlStore, id: &UserId, patch: &UserPatch, now: i
     })?;
     row.map(User::try_from).transpose()
 }
+
+pub(super) async fn find_basic_auth(db: &SqlStore, email_normalized: &str) -> Result<Vec<User>> {
+    // The users' columns by name: accounts, joined here, gained a column in 0004 (see accounts.rs).
+    let rows = dispatch!(db, |pool| {
+        sqlx::query_as::<_, UserRow>(
+            "SELECT u.id, u.account, u.email, u.password_hash, u.role, u.status, u.created_at, \
+             u.updated_at FROM users u JOIN accounts a ON a.name = u.account \
+             WHERE u.email_normalized = $1 AND a.basic_auth <> 0 ORDER BY u.account",
+        )
+        .bind(email_normalized)
+        .fetch_all(pool)
+        .await
+    })?;
+    rows.into_iter().map(User::try_from).collect()
+}

@@ -1,0 +1,142 @@
+//! Who is calling a resource endpoint. One extractor for every door, so each resource API (REST now,
+//! XML-RPC later) accepts exactly the same credentials with exactly the same checks:
+//! `Authorization: Bearer` (tokens from OAuth, API keys, domain keys), `Authorization: Basic` (account
+//! users, where the account allows it), and `X-Legacy-Key` (deprecated). `Authorization` wins when both
+//! are sent.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use keygate_lib::auth::AuthError;
+use keygate_lib::tokens::{Principal, TokenRejection};
+
+use crate::error::Problem;
+use crate::state::AppState;
+
+pub const LEGACY_KEY_HEADER: &str = "x-legacy-key";
+
+pub struct Caller(pub Principal);
+
+/// The token of an `Authorization: Bearer` header (RFC 6750 §2.1), if there is one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    authorization(headers, "bearer")
+}
+
+fn authorization<'h>(headers: &'h HeaderMap, scheme: &str) -> Option<&'h str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case(scheme))
+        .map(|(_, t)| t.trim())
+}
+
+fn bearer_challenge(error: Option<&str>, description: &str) -> String {
+    match error {
+        Some(e) => format!("Bearer realm=\"keygate\", error=\"{e}\", error_description=\"{description}\""),
+        None => "Bearer realm=\"keygate\"".into(),
+    }
+}
+
+fn token_problem(e: TokenRejection) -> Problem {
+    match e {
+        TokenRejection::Store(e) => Problem::internal(e),
+        e @ (TokenRejection::OriginMismatch | TokenRejection::OriginNotAllowed) => Problem::new(
+            StatusCode::FORBIDDEN,
+            "origin-not-allowed",
+            "Origin not allowed",
+            e.to_string(),
+        ),
+        e => {
+            let detail = e.to_string();
+            Problem::unauthorized(detail.clone(), bearer_challenge(Some("invalid_token"), &detail))
+        }
+    }
+}
+
+/// Failures of credentials presented with the request (Basic, legacy keys).
+fn direct_problem(e: AuthError, challenge: &str) -> Problem {
+    match e {
+        AuthError::AccountSuspended | AuthError::UserSuspended => {
+            Problem::new(StatusCode::FORBIDDEN, "suspended", "Suspended", e.to_string())
+        }
+        AuthError::Store(_) | AuthError::Signing(_) => Problem::internal(e),
+        e => Problem::unauthorized(e.to_string(), challenge.to_owned()),
+    }
+}
+
+fn basic_credentials(value: &str) -> Option<(String, String)> {
+    let text = String::from_utf8(STANDARD.decode(value).ok()?).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_owned(), pass.to_owned()))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
+        let headers = &parts.headers;
+        if let Some(token) = bearer_token(headers) {
+            let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+            return s
+                .keygate
+                .validate_for_request(token, origin, &s.own_origin)
+                .await
+                .map(Caller)
+                .map_err(token_problem);
+        }
+        if let Some(value) = authorization(headers, "basic") {
+            let challenge = "Basic realm=\"keygate\", charset=\"UTF-8\"";
+            let Some((user, pass)) = basic_credentials(value) else {
+                return Err(Problem::unauthorized(
+                    "the Basic credentials are not valid base64 of email:password",
+                    challenge.into(),
+                ));
+            };
+            return s
+                .keygate
+                .authenticate_basic(&user, &pass)
+                .await
+                .map(Caller)
+                .map_err(|e| direct_problem(e, challenge));
+        }
+        if let Some(key) = headers.get(LEGACY_KEY_HEADER).and_then(|v| v.to_str().ok()) {
+            return s
+                .keygate
+                .authenticate_legacy_key(key.trim())
+                .await
+                .map(Caller)
+                .map_err(|e| direct_problem(e, "LegacyKey"));
+        }
+        Err(Problem::unauthorized(
+            "credentials are required: an access token (Authorization: Bearer), or where enabled Basic or a legacy key",
+            bearer_challenge(None, ""),
+        ))
+    }
+}
+
+/// Every response to a request made with a legacy key says the door is deprecated (RFC 9745), and when
+/// it closes (RFC 8594), whether the call succeeded or not.
+pub async fn legacy_deprecation_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let legacy =
+        req.headers().contains_key(LEGACY_KEY_HEADER) && !req.headers().contains_key(header::AUTHORIZATION);
+    let mut res = next.run(req).await;
+    if legacy {
+        let settings = s.keygate.legacy_key_settings();
+        let h = res.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&format!("@{}", settings.deprecated_since)) {
+            h.insert("deprecation", v);
+        }
+        if let Some(sunset) = settings.sunset {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(sunset.max(0) as u64);
+            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+                h.insert("sunset", v);
+            }
+        }
+    }
+    res
+}
