@@ -25,6 +25,16 @@ pub struct AccessTokenClaims {
     /// For tokens obtained with a domain key: the only web origin that may present them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// For impersonation tokens (RFC 8693 §4.1): who is really acting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActClaim>,
+}
+
+/// The party acting on behalf of `sub`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActClaim {
+    pub sub: String,
+    pub client_id: String,
 }
 
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1), checked on validation so an ID token or another

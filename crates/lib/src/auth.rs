@@ -112,6 +112,7 @@ impl Keygate {
             ttl,
             api_key,
             origin: session.origin.as_deref(),
+            act: None,
         })?;
         Ok(AuthToken {
             access_token: issued.token,

@@ -1,7 +1,7 @@
 //! Access tokens: issuing them, and the one validator every protected endpoint uses.
 
 use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
-use keygate_core::claims::{AccessTokenClaims, ACCESS_TOKEN_TYP};
+use keygate_core::claims::{AccessTokenClaims, ActClaim, ACCESS_TOKEN_TYP};
 use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::scope::ScopeSet;
 use keygate_core::time::now;
@@ -30,6 +30,8 @@ pub struct AccessTokenRequest<'a> {
     /// For domain-key tokens: the API key the domain key is bound to, and the origin the token is bound to.
     pub api_key: Option<&'a str>,
     pub origin: Option<&'a str>,
+    /// For impersonation: the real caller.
+    pub act: Option<ActClaim>,
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +162,7 @@ impl Keygate {
             sid: req.grant_id.map(str::to_owned),
             api_key: req.api_key.map(str::to_owned),
             origin: req.origin.map(str::to_owned),
+            act: req.act,
         };
         let keys = self.keyring().current();
         let mut header = Header::new(keys.signer.algorithm);

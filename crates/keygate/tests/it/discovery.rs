@@ -26,7 +26,12 @@ store_test!(metadata_lists_everything_supported, |srv| async move {
     };
     assert_eq!(
         list("grant_types_supported"),
-        ["authorization_code", "refresh_token", "client_credentials"]
+        [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ]
     );
     assert_eq!(list("code_challenge_methods_supported"), ["S256"]);
     assert!(list("token_endpoint_auth_methods_supported").contains(&"client_secret_basic".to_owned()));

@@ -12,6 +12,7 @@ mod client_credentials;
 mod cors;
 mod discovery;
 mod domain_keys;
+mod impersonation;
 mod jwt;
 mod keys;
 mod legacy_and_basic;

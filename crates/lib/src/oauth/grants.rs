@@ -74,6 +74,7 @@ impl Keygate {
                 ttl,
                 api_key: None,
                 origin: None,
+                act: None,
             })
             .map_err(OAuthError::server)?;
         Ok(TokenResponse {

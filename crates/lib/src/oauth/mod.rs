@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod exchange;
 pub mod grants;
 pub mod introspect;
 pub mod metadata;

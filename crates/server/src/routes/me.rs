@@ -20,6 +20,8 @@ async fn me(Caller(p): Caller) -> Json<Value> {
         "credential": p.credential.kind(),
         "credential_id": p.credential.id(),
         "scope": p.scope.to_string(),
-        "expires_at": p.claims.as_ref().map(|c| c.exp),
+                "expires_at": p.claims.as_ref().map(|c| c.exp),
+        // Set when impersonating: who is really calling.
+        "impersonated_by": p.claims.as_ref().and_then(|c| c.act.as_ref()),
     }))
 }

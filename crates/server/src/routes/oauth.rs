@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keygate_lib::oauth::client_auth::{AuthMethod, PresentedClient};
+use keygate_lib::oauth::exchange::{self, ExchangeRequest};
 use keygate_lib::oauth::grants::GrantRequest;
 use keygate_lib::{OAuthError, OAuthErrorCode};
 
@@ -88,6 +89,9 @@ async fn token(
     headers: HeaderMap,
     mut form: OAuthForm,
 ) -> Result<Response, OAuthErrorResponse> {
+    if form.get("grant_type") == Some(exchange::GRANT_TYPE) {
+        return token_exchange(s, headers, form).await;
+    }
     let client = presented_client(&headers, &mut form)?;
     let grant_type = form.require("grant_type")?;
     let request = match grant_type.as_str() {
@@ -103,7 +107,7 @@ async fn token(
         other => {
             return Err(OAuthError::new(
                 OAuthErrorCode::UnsupportedGrantType,
-                format!("grant_type {other} is not supported; use authorization_code, refresh_token or client_credentials"),
+                format!("grant_type {other} is not supported; use authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:token-exchange"),
             )
             .into())
         }
@@ -139,4 +143,37 @@ async fn introspect(
     let app = s.keygate.authenticate_client(&client).await?;
     let result = s.keygate.introspect(&app, &token).await?;
     Ok((no_store(), Json(result)).into_response())
+}
+
+/// RFC 8693: the subject token is the credential, so client authentication is optional; when a client
+/// does authenticate, the token must be its own.
+async fn token_exchange(
+    s: AppState,
+    headers: HeaderMap,
+    mut form: OAuthForm,
+) -> Result<Response, OAuthErrorResponse> {
+    let authenticates = headers.contains_key(header::AUTHORIZATION) || form.get("client_id").is_some();
+    let client = if authenticates {
+        Some(
+            s.keygate
+                .authenticate_client(&presented_client(&headers, &mut form)?)
+                .await?,
+        )
+    } else {
+        None
+    };
+    let request = ExchangeRequest {
+        subject_token: form.require("subject_token")?,
+        subject_token_type: form.take("subject_token_type"),
+        requested_subject: form.require("requested_subject")?,
+        scope: form.take("scope"),
+    };
+    let response = s.keygate.token_exchange(client.as_ref(), request).await?;
+    s.metrics
+        .tokens_issued
+        .get_or_create(&GrantLabels {
+            grant_type: "token_exchange".into(),
+        })
+        .inc();
+    Ok((no_store(), Json(response)).into_response())
 }
