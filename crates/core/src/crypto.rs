@@ -55,6 +55,7 @@ pub enum KeyPurpose {
     SecretPepper,
     SigningKeyEncryption,
     FormTickets,
+    AssertionSecrets,
 }
 
 impl KeyPurpose {
@@ -63,6 +64,7 @@ impl KeyPurpose {
             KeyPurpose::SecretPepper => b"keygate v1 secret pepper",
             KeyPurpose::SigningKeyEncryption => b"keygate v1 signing key encryption",
             KeyPurpose::FormTickets => b"keygate v1 form tickets",
+            KeyPurpose::AssertionSecrets => b"keygate v1 assertion secrets",
         }
     }
 }

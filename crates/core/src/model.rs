@@ -48,6 +48,31 @@ text_enum!(
     /// Keys are never suspended, only revoked: a revoked key is dead for good.
     KeyStatus, "status" { Active = "active", Revoked = "revoked" }
 );
+text_enum!(
+    /// How an API key signs JWT assertions (RFC 7523): with its secret (HS256) or a registered public key.
+    AssertionAlg, "alg" { HS256 = "HS256", ES256 = "ES256", EdDSA = "EdDSA", RS256 = "RS256" }
+);
+
+/// What verifies an API key's JWT assertions. The algorithm is pinned: an assertion with any other `alg`
+/// is refused.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AssertionKey {
+    pub alg: AssertionAlg,
+    /// The registered public key as a JWK (ES256, EdDSA, RS256).
+    pub public_jwk: Option<String>,
+    /// HS256 needs the shared secret itself, not a hash: it is kept sealed under the master key, and only
+    /// for keys whose owner chose HS256.
+    pub sealed_secret: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for AssertionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssertionKey")
+            .field("alg", &self.alg)
+            .field("public_jwk", &self.public_jwk)
+            .finish_non_exhaustive()
+    }
+}
 text_enum!(ClientType, "client_type" { Confidential = "confidential", Public = "public" });
 text_enum!(SigningAlgorithm, "algorithm" { ES256 = "ES256", EdDSA = "EdDSA", RS256 = "RS256" });
 text_enum!(
@@ -216,6 +241,8 @@ pub struct ApiKey {
     pub status: KeyStatus,
     pub secret: StoredSecret,
     pub previous_secret: Option<StoredSecret>,
+    /// Set when the key may sign JWT assertions.
+    pub assertion: Option<AssertionKey>,
     pub created_at: i64,
     pub updated_at: i64,
     pub revoked_at: Option<i64>,

@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use clap::{Args, Subcommand};
 use keygate_core::model::{AccountStatus, AppStatus, ClientType, Role, UserStatus};
-use keygate_lib::api_keys::{AuditFilter, CreateApiKey};
+use keygate_lib::api_keys::{AuditFilter, CreateApiKey, SetAssertionKey};
 use keygate_lib::domain_keys::CreateDomainKey;
 use keygate_lib::legacy::CreateLegacyKey;
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
@@ -115,12 +115,27 @@ pub enum ApiKeyCmd {
         /// Space-separated scopes the key may grant
         #[arg(long)]
         scopes: Option<String>,
+        /// Let the key sign JWT assertions with its secret (HS256)
+        #[arg(long)]
+        hs256_assertions: bool,
     },
     List {
         #[arg(long)]
         account: String,
     },
     Show {
+        id: String,
+    },
+    /// Register the public key (a JWK file) that verifies the key's JWT assertions
+    SetAssertionKey {
+        id: String,
+        #[arg(long)]
+        alg: keygate_core::model::AssertionAlg,
+        #[arg(long, value_name = "FILE")]
+        jwk: std::path::PathBuf,
+    },
+    /// Stop the key signing JWT assertions
+    ClearAssertionKey {
         id: String,
     },
     /// Issue a new secret (shown once); the old one works for --grace seconds
@@ -568,7 +583,9 @@ async fn api_keys(kg: &Manager<'_>, out: Output, cmd: ApiKeyCmd) -> Result<(), M
             name,
             user,
             scopes,
+            hs256_assertions,
         } => {
+            let assertion_alg = hs256_assertions.then_some(keygate_core::model::AssertionAlg::HS256);
             out.record(
                 &kg.create_api_key(
                     &account,
@@ -576,6 +593,7 @@ async fn api_keys(kg: &Manager<'_>, out: Output, cmd: ApiKeyCmd) -> Result<(), M
                         name,
                         user_id: user,
                         scopes,
+                        assertion_alg,
                     },
                 )
                 .await?,
@@ -584,6 +602,25 @@ async fn api_keys(kg: &Manager<'_>, out: Output, cmd: ApiKeyCmd) -> Result<(), M
         }
         ApiKeyCmd::List { account } => out.table(&kg.list_api_keys(&account).await?, API_KEY_COLUMNS),
         ApiKeyCmd::Show { id } => out.record(&kg.get_api_key(&id).await?),
+        ApiKeyCmd::SetAssertionKey { id, alg, jwk } => {
+            let text = std::fs::read_to_string(&jwk).map_err(|e| {
+                ManageError::Invalid(keygate_core::InvalidInput::new(
+                    "public_key",
+                    format!("{}: {e}", jwk.display()),
+                ))
+            })?;
+            let public_key = serde_json::from_str(&text).map_err(|e| {
+                ManageError::Invalid(keygate_core::InvalidInput::new(
+                    "public_key",
+                    format!("not JSON: {e}"),
+                ))
+            })?;
+            out.record(
+                &kg.set_api_key_assertion(&id, Some(SetAssertionKey { alg, public_key }))
+                    .await?,
+            )
+        }
+        ApiKeyCmd::ClearAssertionKey { id } => out.record(&kg.set_api_key_assertion(&id, None).await?),
         ApiKeyCmd::Rotate { id, grace } => {
             out.record(&kg.rotate_api_key(&id, grace).await?);
             out.secret_notice("secret");

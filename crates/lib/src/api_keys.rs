@@ -1,8 +1,9 @@
 //! Managing API keys (the credential of server-side integrations) and reading the audit log.
 
 use keygate_core::ids::{AccountName, ApiKeyId, UserId};
-use keygate_core::model::{ApiKey, KeyStatus, Role, UserStatus};
+use keygate_core::model::{ApiKey, AssertionAlg, AssertionKey, KeyStatus, Role, UserStatus};
 use keygate_core::scope::{Scope, ScopeSet};
+use keygate_core::secret::Secret;
 use keygate_core::secret::SecretKind;
 use keygate_core::time::now;
 use keygate_core::InvalidInput;
@@ -24,6 +25,18 @@ pub struct CreateApiKey {
     pub user_id: Option<String>,
     /// Space-separated; defaults to `contacts.read contacts.write hooks`.
     pub scopes: Option<String>,
+    /// `HS256` to sign JWT assertions with the key's secret (chosen here, while the secret exists in
+    /// clear); for a public key, use `set_api_key_assertion` after creation.
+    pub assertion_alg: Option<AssertionAlg>,
+}
+
+/// A public key for verifying a key's JWT assertions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetAssertionKey {
+    pub alg: AssertionAlg,
+    /// The public key as a JWK: EC P-256 for ES256, OKP Ed25519 for EdDSA, RSA (2048 bits or more) for RS256.
+    pub public_key: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -88,9 +101,22 @@ impl Manager<'_> {
             }
         };
         let secret = SecretKind::ApiKeySecret.generate();
+        let id = ApiKeyId::generate();
+        let assertion = match req.assertion_alg {
+            None => None,
+            Some(AssertionAlg::HS256) => Some(self.hs256_assertion(&id, &secret)),
+            Some(_) => {
+                return Err(InvalidInput::new(
+                    "assertion_alg",
+                    "only HS256 is chosen at creation; register a public key afterwards",
+                )
+                .into())
+            }
+        };
         let t = now();
         let key = ApiKey {
-            id: ApiKeyId::generate(),
+            id,
+            assertion,
             account,
             name,
             user_id,
@@ -137,7 +163,7 @@ impl Manager<'_> {
         let grace = rotation_grace(grace_seconds, self.api_key_settings().secret_rotation_grace)?;
         let t = now();
         let secret = SecretKind::ApiKeySecret.generate();
-        let updated = self
+        let mut updated = self
             .store()
             .replace_api_key_secret(
                 &key.id,
@@ -147,6 +173,19 @@ impl Manager<'_> {
             )
             .await?
             .ok_or_else(|| ManageError::NotFound(format!("API key {}", key.id)))?;
+        // HS256 assertions are signed with the current secret: seal the new one in place of the old.
+        if key
+            .assertion
+            .as_ref()
+            .is_some_and(|a| a.alg == AssertionAlg::HS256)
+        {
+            let sealed = self.hs256_assertion(&key.id, &secret);
+            updated = self
+                .store()
+                .set_api_key_assertion(&key.id, Some(&sealed), t)
+                .await?
+                .unwrap_or(updated);
+        }
         let details = json!({"grace_seconds": grace, "last4": secret.last4()});
         self.record("api_key.rotated", key.id.as_str(), Some(&key.account), details)
             .await;
@@ -154,6 +193,55 @@ impl Manager<'_> {
             key: (&updated).into(),
             secret: secret.expose().to_owned(),
         })
+    }
+
+    fn hs256_assertion(&self, id: &ApiKeyId, secret: &Secret) -> AssertionKey {
+        AssertionKey {
+            alg: AssertionAlg::HS256,
+            public_jwk: None,
+            sealed_secret: Some(
+                self.assertion_sealer()
+                    .seal(id.as_str().as_bytes(), secret.expose().as_bytes()),
+            ),
+        }
+    }
+
+    /// Registers the public key that verifies the key's assertions (replacing any earlier choice, HS256
+    /// included), or with `None` stops the key signing assertions at all.
+    pub async fn set_api_key_assertion(&self, id: &str, req: Option<SetAssertionKey>) -> Result<ApiKeyView> {
+        let key = self.load_key(id).await?;
+        let assertion = match req {
+            None => None,
+            Some(SetAssertionKey {
+                alg: AssertionAlg::HS256,
+                ..
+            }) => {
+                return Err(InvalidInput::new(
+                    "alg",
+                    "HS256 uses the key's secret: choose it when creating the key (assertion_alg)",
+                )
+                .into())
+            }
+            Some(SetAssertionKey { alg, public_key }) => Some(AssertionKey {
+                alg,
+                public_jwk: Some(public_jwk(alg, &public_key)?),
+                sealed_secret: None,
+            }),
+        };
+        let updated = self
+            .store()
+            .set_api_key_assertion(&key.id, assertion.as_ref(), now())
+            .await?
+            .ok_or_else(|| ManageError::NotFound(format!("API key {}", key.id)))?;
+        let details = json!({"alg": assertion.as_ref().map(|a| a.alg)});
+        self.record(
+            "api_key.assertion_key_set",
+            key.id.as_str(),
+            Some(&key.account),
+            details,
+        )
+        .await;
+        Ok((&updated).into())
     }
 
     /// Revokes the key for good; every token issued through it fails on its next use.
@@ -209,4 +297,56 @@ impl Manager<'_> {
             .map(Into::into)
             .collect())
     }
+}
+
+/// Checks a public JWK against the algorithm and keeps only its public members. Private key material is
+/// refused outright: it must never be sent to the server.
+fn public_jwk(alg: AssertionAlg, jwk: &serde_json::Value) -> std::result::Result<String, InvalidInput> {
+    let bad = |m: &str| InvalidInput::new("public_key", m.to_owned());
+    let obj = jwk.as_object().ok_or_else(|| bad("must be a JWK object"))?;
+    if ["d", "p", "q", "dp", "dq", "qi", "k"]
+        .iter()
+        .any(|m| obj.contains_key(*m))
+    {
+        return Err(bad("contains private key material; send only the public key"));
+    }
+    let field = |n: &str| obj.get(n).and_then(|v| v.as_str()).map(str::to_owned);
+    let (kty, members): (&str, &[&str]) = match alg {
+        AssertionAlg::ES256 => ("EC", &["crv", "x", "y"]),
+        AssertionAlg::EdDSA => ("OKP", &["crv", "x"]),
+        AssertionAlg::RS256 => ("RSA", &["n", "e"]),
+        AssertionAlg::HS256 => return Err(bad("HS256 has no public key")),
+    };
+    if field("kty").as_deref() != Some(kty) {
+        return Err(bad(&format!("{alg} needs a {kty} key")));
+    }
+    let expected_crv = match alg {
+        AssertionAlg::ES256 => Some("P-256"),
+        AssertionAlg::EdDSA => Some("Ed25519"),
+        _ => None,
+    };
+    if expected_crv.is_some() && field("crv").as_deref() != expected_crv {
+        return Err(bad(&format!(
+            "{alg} needs curve {}",
+            expected_crv.unwrap_or_default()
+        )));
+    }
+    let mut public = serde_json::Map::new();
+    public.insert("kty".into(), kty.into());
+    for m in members {
+        let v = field(m).ok_or_else(|| bad(&format!("lacks {m}")))?;
+        public.insert((*m).into(), v.into());
+    }
+    if alg == AssertionAlg::RS256 {
+        use base64::Engine;
+        let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(field("n").unwrap_or_default())
+            .unwrap_or_default();
+        if n.len() < 256 {
+            return Err(bad("RSA keys must have at least 2048 bits"));
+        }
+    }
+    let value = serde_json::Value::Object(public);
+    crate::signing::decoding_key(&value).map_err(|e| bad(&format!("is not a usable key: {e}")))?;
+    Ok(value.to_string())
 }

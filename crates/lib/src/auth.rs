@@ -210,6 +210,11 @@ impl Keygate {
             Err(TokenRejection::Store(e)) => return Err(e.into()),
             Err(other) => return Err(AuthError::InvalidToken(other.to_string())),
         };
+        if principal.claims.as_ref().is_some_and(|c| c.act.is_some()) {
+            return Err(AuthError::InvalidToken(
+                "impersonation tokens cannot be refreshed; exchange again".into(),
+            ));
+        }
         let id = match &principal.credential {
             Credential::ApiKey(id) | Credential::DomainKey { api_key: id, .. } => id,
             _ => {

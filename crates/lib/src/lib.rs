@@ -41,6 +41,8 @@ struct Inner {
     legacy_keys: LegacyKeySettings,
     pepper: Pepper,
     tickets: aws_lc_rs::hmac::Key,
+    /// Seals the secrets of API keys that sign HS256 assertions.
+    assertion_sealer: Sealer,
     keyring: Keyring,
 }
 
@@ -67,6 +69,7 @@ impl Keygate {
                     aws_lc_rs::hmac::HMAC_SHA256,
                     &master.derive(KeyPurpose::FormTickets),
                 ),
+                assertion_sealer: Sealer::new(master.derive(KeyPurpose::AssertionSecrets)),
                 store,
                 settings,
                 api_keys,
@@ -96,6 +99,9 @@ impl Keygate {
     }
     pub(crate) fn ticket_key(&self) -> &aws_lc_rs::hmac::Key {
         &self.inner.tickets
+    }
+    pub(crate) fn assertion_sealer(&self) -> &Sealer {
+        &self.inner.assertion_sealer
     }
 
     /// Periodic upkeep: pick up key changes made elsewhere, rotate keys when due, purge dead rows.

@@ -119,7 +119,7 @@ fn encoding_key(alg: SigningAlgorithm, pkcs8: &[u8]) -> Result<EncodingKey, json
     })
 }
 
-fn decoding_key(jwk: &Value) -> Result<DecodingKey, String> {
+pub(crate) fn decoding_key(jwk: &Value) -> Result<DecodingKey, String> {
     let field = |name: &str| {
         jwk.get(name)
             .and_then(Value::as_str)

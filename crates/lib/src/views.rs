@@ -173,6 +173,8 @@ pub struct ApiKeyView {
     pub user_id: Option<String>,
     pub scopes: String,
     pub status: String,
+    /// How the key signs JWT assertions, if it may (`HS256`, `ES256`, `EdDSA`, `RS256`).
+    pub assertion_alg: Option<String>,
     pub secret_last4: String,
     pub previous_secret_last4: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
@@ -195,6 +197,7 @@ impl From<&ApiKey> for ApiKeyView {
             user_id: k.user_id.as_ref().map(ToString::to_string),
             scopes: k.scopes.to_string(),
             status: k.status.to_string(),
+            assertion_alg: k.assertion.as_ref().map(|a| a.alg.to_string()),
             secret_last4: k.secret.last4.clone(),
             previous_secret_last4: previous.map(|s| s.last4.clone()),
             previous_secret_expires_at: previous.and_then(|s| s.expires_at),

@@ -8,9 +8,9 @@
 use async_trait::async_trait;
 use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
-    Account, AccountStatus, AdminToken, ApiKey, App, AppStatus, AuditEvent, AuthorizationCode, ClientType,
-    DomainKey, Grant, KeySession, LegacyKey, RefreshToken, Role, SigningKeyRecord, StoredSecret, User,
-    UserStatus,
+    Account, AccountStatus, AdminToken, ApiKey, App, AppStatus, AssertionKey, AuditEvent, AuthorizationCode,
+    ClientType, DomainKey, Grant, KeySession, LegacyKey, RefreshToken, Role, SigningKeyRecord, StoredSecret,
+    User, UserStatus,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
@@ -194,6 +194,7 @@ pub enum Rotation {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeReport {
     pub authorization_codes: u64,
+    pub assertion_jtis: u64,
     pub key_sessions: u64,
     pub refresh_tokens: u64,
     pub revoked_tokens: u64,
@@ -317,6 +318,17 @@ pub trait Store: Send + Sync + 'static {
         previous_expires_at: Option<i64>,
         now: i64,
     ) -> Result<Option<ApiKey>>;
+    /// Sets (or, with `None`, clears) how the key signs JWT assertions. `None` if there is no such key.
+    async fn set_api_key_assertion(
+        &self,
+        id: &ApiKeyId,
+        assertion: Option<&AssertionKey>,
+        now: i64,
+    ) -> Result<Option<ApiKey>>;
+    /// Records that an assertion with `jti` was accepted for `key_id`, remembered until `expires_at`.
+    /// Returns false, recording nothing, if that key already used that jti: a replay. `MissingReference`
+    /// if the key does not exist.
+    async fn use_assertion_jti(&self, key_id: &ApiKeyId, jti: &str, expires_at: i64) -> Result<bool>;
     /// `MissingReference` if the key does not exist.
     async fn create_key_session(&self, session: &KeySession) -> Result<()>;
     async fn get_key_session(&self, id: &str) -> Result<Option<KeySession>>;
@@ -364,6 +376,7 @@ pub trait Store: Send + Sync + 'static {
     async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness>;
 
     /// Deletes what can never be used again: expired codes and refresh tokens, revocation entries past
-    /// the token's expiry, retired signing keys past `publish_until`, key sessions past their end.
+    /// the token's expiry, retired signing keys past `publish_until`, key sessions past their end, and
+    /// assertion jtis past their expiry.
     async fn purge_expired(&self, now: i64) -> Result<PurgeReport>;
 }

@@ -30,6 +30,7 @@ store_test!(metadata_lists_everything_supported, |srv| async move {
             "authorization_code",
             "refresh_token",
             "client_credentials",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
             "urn:ietf:params:oauth:grant-type:token-exchange"
         ]
     );

@@ -4,6 +4,7 @@
 
 mod admin_api;
 mod api_keys;
+mod assertions;
 mod audit;
 mod authorization_code;
 mod bad_input;

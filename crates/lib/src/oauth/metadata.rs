@@ -23,7 +23,8 @@ impl Keygate {
             "grant_types_supported": [
                 "authorization_code",
                 "refresh_token",
-                "client_credentials",
+                                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:jwt-bearer",
                 "urn:ietf:params:oauth:grant-type:token-exchange"
             ],
             "token_endpoint_auth_methods_supported": auth_methods,

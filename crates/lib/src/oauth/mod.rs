@@ -1,6 +1,7 @@
 //! The OAuth 2 protocol: authorization requests, client authentication, grants, revocation,
 //! introspection and server metadata. HTTP-free; the server maps these to endpoints.
 
+pub mod assertion;
 pub mod authorize;
 pub mod client_auth;
 pub mod exchange;

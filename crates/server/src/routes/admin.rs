@@ -9,7 +9,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use keygate_lib::api_keys::{AuditFilter, CreateApiKey};
+use keygate_lib::api_keys::{AuditFilter, CreateApiKey, SetAssertionKey};
 use keygate_lib::domain_keys::CreateDomainKey;
 use keygate_lib::legacy::CreateLegacyKey;
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/admin/v1/api-keys/{id}", get(get_api_key).delete(revoke_api_key))
         .route("/admin/v1/api-keys/{id}/rotate", post(rotate_api_key))
+        .route(
+            "/admin/v1/api-keys/{id}/assertion-key",
+            axum::routing::put(set_assertion_key).delete(clear_assertion_key),
+        )
         .route(
             "/admin/v1/accounts/{name}/domain-keys",
             get(list_domain_keys).post(create_domain_key),
@@ -361,4 +365,21 @@ async fn create_legacy_key(
 
 async fn revoke_legacy_key(Admin(m): Admin, State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
     ok(m.manage(&s).revoke_legacy_key(&id).await?)
+}
+
+async fn set_assertion_key(
+    Admin(m): Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SetAssertionKey>,
+) -> ApiResult {
+    ok(m.manage(&s).set_api_key_assertion(&id, Some(req)).await?)
+}
+
+async fn clear_assertion_key(
+    Admin(m): Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(m.manage(&s).set_api_key_assertion(&id, None).await?)
 }

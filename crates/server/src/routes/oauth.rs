@@ -7,6 +7,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use keygate_lib::oauth::assertion;
 use keygate_lib::oauth::client_auth::{AuthMethod, PresentedClient};
 use keygate_lib::oauth::exchange::{self, ExchangeRequest};
 use keygate_lib::oauth::grants::GrantRequest;
@@ -92,6 +93,18 @@ async fn token(
     if form.get("grant_type") == Some(exchange::GRANT_TYPE) {
         return token_exchange(s, headers, form).await;
     }
+    if form.get("grant_type") == Some(assertion::GRANT_TYPE) {
+        // RFC 7523 §3: the signed assertion itself authenticates the caller.
+        let jwt = form.require("assertion")?;
+        let response = s.keygate.jwt_bearer(&jwt).await?;
+        s.metrics
+            .tokens_issued
+            .get_or_create(&GrantLabels {
+                grant_type: "jwt_bearer".into(),
+            })
+            .inc();
+        return Ok((no_store(), Json(response)).into_response());
+    }
     let client = presented_client(&headers, &mut form)?;
     let grant_type = form.require("grant_type")?;
     let request = match grant_type.as_str() {
@@ -107,7 +120,7 @@ async fn token(
         other => {
             return Err(OAuthError::new(
                 OAuthErrorCode::UnsupportedGrantType,
-                format!("grant_type {other} is not supported; use authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:token-exchange"),
+                format!("grant_type {other} is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer or urn:ietf:params:oauth:grant-type:token-exchange"),
             )
             .into())
         }

@@ -1,7 +1,8 @@
 //! API keys and their sessions.
 
+use futures_util::future::join_all;
 use keygate_core::ids::{opaque_id, ApiKeyId, UserId};
-use keygate_core::model::{ApiKey, KeySession, KeyStatus, StoredSecret};
+use keygate_core::model::{ApiKey, AssertionAlg, KeySession, KeyStatus, StoredSecret};
 use keygate_core::scope::ScopeSet;
 
 use super::fixtures::{self, now};
@@ -157,6 +158,133 @@ pub async fn api_keys(store: &dyn Store) {
             .unwrap(),
         None
     );
+}
+
+/// Keys that sign JWT assertions: what verifies them round-trips for every algorithm and can be
+/// replaced or cleared, and each key accepts a jti once.
+pub async fn api_key_assertions(store: &dyn Store) {
+    let t = now();
+    let account = fixtures::account(store).await;
+    let user = fixtures::user(store, &account.name).await;
+
+    // Created with one, for each algorithm; listed with it too.
+    let mut created = Vec::new();
+    for (i, &alg) in (0..).zip(AssertionAlg::ALL) {
+        let key = ApiKey {
+            assertion: Some(fixtures::assertion_key(alg)),
+            ..fixtures::api_key(&account.name, Some(&user.id), t - 100 + i)
+        };
+        store.create_api_key(&key).await.unwrap();
+        assert_eq!(store.get_api_key(&key.id).await.unwrap(), Some(key.clone()));
+        created.push(key);
+    }
+    assert_eq!(store.list_api_keys(&account.name).await.unwrap(), created);
+
+    // Set on a key created without one, changed to every algorithm in turn, then cleared.
+    let plain = fixtures::api_key(&account.name, None, t - 10);
+    store.create_api_key(&plain).await.unwrap();
+    assert_eq!(
+        store.get_api_key(&plain.id).await.unwrap().unwrap().assertion,
+        None
+    );
+    let mut expected = plain.clone();
+    for (i, &alg) in (0..).zip(AssertionAlg::ALL) {
+        let assertion = fixtures::assertion_key(alg);
+        (expected.assertion, expected.updated_at) = (Some(assertion.clone()), t + i);
+        assert_eq!(
+            store
+                .set_api_key_assertion(&plain.id, Some(&assertion), t + i)
+                .await
+                .unwrap(),
+            Some(expected.clone())
+        );
+        assert_eq!(
+            store.get_api_key(&plain.id).await.unwrap(),
+            Some(expected.clone())
+        );
+    }
+    (expected.assertion, expected.updated_at) = (None, t + 10);
+    assert_eq!(
+        store
+            .set_api_key_assertion(&plain.id, None, t + 10)
+            .await
+            .unwrap(),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store.get_api_key(&plain.id).await.unwrap(),
+        Some(expected.clone())
+    );
+    let hs256 = fixtures::assertion_key(AssertionAlg::HS256);
+    assert_eq!(
+        store
+            .set_api_key_assertion(&ApiKeyId::generate(), Some(&hs256), t)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get_api_key(&created[0].id).await.unwrap(),
+        Some(created[0].clone()),
+        "setting one key's assertion touched another"
+    );
+
+    // Rotating the secret and revoking keep it.
+    let signer = &created[1];
+    let s2 = fixtures::secret();
+    let rotated = store
+        .replace_api_key_secret(&signer.id, &s2, None, t + 11)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rotated.assertion, signer.assertion);
+    let revoked = store.revoke_api_key(&signer.id, t + 12).await.unwrap().unwrap();
+    assert_eq!(revoked.assertion, signer.assertion);
+
+    // A jti is accepted once per key, whatever expiry a replay claims; other keys may use it too.
+    let (key, other) = (&created[0], &created[2]);
+    let jti = opaque_id("jti_");
+    assert!(store.use_assertion_jti(&key.id, &jti, t + 60).await.unwrap());
+    assert!(!store.use_assertion_jti(&key.id, &jti, t + 60).await.unwrap());
+    assert!(!store.use_assertion_jti(&key.id, &jti, t + 600).await.unwrap());
+    assert!(store.use_assertion_jti(&other.id, &jti, t + 60).await.unwrap());
+    assert!(!store.use_assertion_jti(&other.id, &jti, t + 60).await.unwrap());
+    let fresh = opaque_id("jti_");
+    assert!(store.use_assertion_jti(&key.id, &fresh, t + 60).await.unwrap());
+    // Clearing the key's assertion forgets nothing it used.
+    store
+        .set_api_key_assertion(&key.id, None, t + 13)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!store.use_assertion_jti(&key.id, &jti, t + 60).await.unwrap());
+    assert_missing(
+        store
+            .use_assertion_jti(&ApiKeyId::generate(), &opaque_id("jti_"), t + 60)
+            .await,
+    );
+}
+
+/// Concurrent uses of one jti by one key, as replays racing the original: exactly one is accepted.
+pub(super) async fn assertion_jti_race(a: &dyn Store, b: &dyn Store) {
+    const CALLS: usize = 16;
+    let t = now();
+    let account = fixtures::account(a).await;
+    let key = ApiKey {
+        assertion: Some(fixtures::assertion_key(AssertionAlg::EdDSA)),
+        ..fixtures::api_key(&account.name, None, t)
+    };
+    a.create_api_key(&key).await.unwrap();
+    for _ in 0..3 {
+        let jti = opaque_id("jti_");
+        let uses = (0..CALLS).map(|i| [a, b][i % 2].use_assertion_jti(&key.id, &jti, t + 60));
+        let accepted: Vec<bool> = join_all(uses).await.into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(
+            accepted.iter().filter(|&&ok| ok).count(),
+            1,
+            "not exactly one use accepted: {accepted:?}"
+        );
+    }
 }
 
 pub async fn key_sessions(store: &dyn Store) {

@@ -3,8 +3,9 @@
 use keygate_core::crypto::{random_bytes, random_string};
 use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
-    Account, ApiKey, App, AuthorizationCode, ClientType, DomainKey, Grant, KeySession, KeyState, KeyStatus,
-    LegacyKey, RefreshToken, Role, SigningAlgorithm, SigningKeyRecord, StoredSecret, User,
+    Account, ApiKey, App, AssertionAlg, AssertionKey, AuthorizationCode, ClientType, DomainKey, Grant,
+    KeySession, KeyState, KeyStatus, LegacyKey, RefreshToken, Role, SigningAlgorithm, SigningKeyRecord,
+    StoredSecret, User,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
@@ -177,9 +178,38 @@ pub fn api_key(account: &AccountName, user: Option<&UserId>, now: i64) -> ApiKey
         status: KeyStatus::Active,
         secret: secret(),
         previous_secret: None,
+        assertion: None,
         created_at: now,
         updated_at: now,
         revoked_at: None,
+    }
+}
+
+/// What verifies `alg` assertions: a random sealed secret for HS256, a public JWK otherwise.
+pub fn assertion_key(alg: AssertionAlg) -> AssertionKey {
+    let (public_jwk, sealed_secret) = match alg {
+        AssertionAlg::HS256 => (None, Some(hash())),
+        AssertionAlg::ES256 => (
+            Some(format!(
+                r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+                tag(),
+                tag()
+            )),
+            None,
+        ),
+        AssertionAlg::EdDSA => (
+            Some(format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, tag())),
+            None,
+        ),
+        AssertionAlg::RS256 => (
+            Some(format!(r#"{{"kty":"RSA","n":"{}","e":"AQAB"}}"#, tag())),
+            None,
+        ),
+    };
+    AssertionKey {
+        alg,
+        public_jwk,
+        sealed_secret,
     }
 }
 

@@ -804,6 +804,11 @@ pub async fn purge(store: &dyn Store) {
     ] {
         store.create_key_session(session).await.unwrap();
     }
+    // Assertion jtis go once past their expiry, like sessions; until then a replay is still refused.
+    let (expired_use, ending_use, live_use) = (opaque_id("jti_"), opaque_id("jti_"), opaque_id("jti_"));
+    for (jti, expires_at) in [(&expired_use, t - 1), (&ending_use, t), (&live_use, t + 100)] {
+        assert!(store.use_assertion_jti(&key.id, jti, expires_at).await.unwrap());
+    }
     let (old_jti, new_jti) = (opaque_id("jti_"), opaque_id("jti_"));
     store.revoke_access_token(&old_jti, t - 1, t - 600).await.unwrap();
     store
@@ -814,6 +819,14 @@ pub async fn purge(store: &dyn Store) {
     let report = store.purge_expired(t).await.unwrap();
     assert!(report.authorization_codes >= 2 && report.refresh_tokens >= 1 && report.revoked_tokens >= 1);
     assert!(report.key_sessions >= 2, "{report:?}");
+    assert!(report.assertion_jtis >= 1, "{report:?}");
+    assert!(store
+        .use_assertion_jti(&key.id, &expired_use, t + 60)
+        .await
+        .unwrap());
+    for jti in [&ending_use, &live_use] {
+        assert!(!store.use_assertion_jti(&key.id, jti, t + 60).await.unwrap());
+    }
     assert_eq!(store.get_key_session(&expired_session.id).await.unwrap(), None);
     assert_eq!(store.get_key_session(&expired_dk_session.id).await.unwrap(), None);
     assert_eq!(

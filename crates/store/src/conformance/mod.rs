@@ -23,7 +23,7 @@ use std::fmt::Debug;
 
 use crate::{Result, Store, StoreError};
 
-pub use api_keys::{api_keys, key_sessions};
+pub use api_keys::{api_key_assertions, api_keys, key_sessions};
 pub use apps::{admin_tokens, apps};
 pub use audit::audit;
 pub use directory::{accounts, basic_auth_users, users};
@@ -45,6 +45,7 @@ pub async fn run_all(store: &dyn Store) {
     authorization_codes(store).await;
     grants_and_refresh_tokens(store).await;
     api_keys(store).await;
+    api_key_assertions(store).await;
     key_sessions(store).await;
     domain_keys(store).await;
     domain_key_sessions(store).await;
@@ -85,6 +86,7 @@ pub async fn races(a: &dyn Store, b: &dyn Store) {
     keys::rotation_race(a, b).await;
     audit::append_race(a, b).await;
     legacy_keys::legacy_key_use_race(a, b).await;
+    api_keys::assertion_jti_race(a, b).await;
 }
 
 #[track_caller]

@@ -1,12 +1,23 @@
 //! API keys and the sessions exchanged for them.
 
 use keygate_core::ids::{AccountName, ApiKeyId, DomainKeyId, UserId};
-use keygate_core::model::{ApiKey, KeySession, KeyStatus, StoredSecret};
+use keygate_core::model::{ApiKey, AssertionAlg, AssertionKey, KeySession, KeyStatus, StoredSecret};
 use keygate_core::scope::ScopeSet;
 
 use super::errors::{corrupt, write_error};
 use super::SqlStore;
 use crate::{Result, StoreError};
+
+/// The columns of [`ApiKeyRow`], named rather than `*`: api_keys gained columns in 0005, and a SQLite
+/// connection that loaded the schema before another connection migrated prepares `*` with the old
+/// columns, then steps with the new ones, which sqlx-sqlite does not survive.
+macro_rules! columns {
+    () => {
+        "id, account, name, user_id, scopes, status, secret_hash, secret_last4, previous_secret_hash, \
+         previous_secret_last4, previous_secret_expires_at, created_at, updated_at, revoked_at, \
+         assertion_alg, assertion_public_jwk, assertion_sealed_secret"
+    };
+}
 
 #[derive(sqlx::FromRow)]
 struct ApiKeyRow {
@@ -24,6 +35,43 @@ struct ApiKeyRow {
     created_at: i64,
     updated_at: i64,
     revoked_at: Option<i64>,
+    assertion_alg: Option<String>,
+    assertion_public_jwk: Option<String>,
+    assertion_sealed_secret: Option<Vec<u8>>,
+}
+
+/// The assertion columns: all NULL, or an algorithm with exactly what it verifies with (the sealed
+/// secret for HS256, a public JWK otherwise).
+fn assertion(
+    alg: Option<String>,
+    public_jwk: Option<String>,
+    sealed_secret: Option<Vec<u8>>,
+) -> Result<Option<AssertionKey>> {
+    let Some(alg) = alg else {
+        return match (&public_jwk, &sealed_secret) {
+            (None, None) => Ok(None),
+            _ => Err(StoreError::Corrupt(
+                "api_keys.assertion_alg: NULL, but the key has assertion material".into(),
+            )),
+        };
+    };
+    let alg = AssertionAlg::parse(&alg).map_err(corrupt("api_keys.assertion_alg"))?;
+    let consistent = match alg {
+        AssertionAlg::HS256 => public_jwk.is_none() && sealed_secret.is_some(),
+        AssertionAlg::ES256 | AssertionAlg::EdDSA | AssertionAlg::RS256 => {
+            public_jwk.is_some() && sealed_secret.is_none()
+        }
+    };
+    if !consistent {
+        return Err(StoreError::Corrupt(format!(
+            "api_keys.assertion_alg: {alg} does not match the public key and sealed secret stored"
+        )));
+    }
+    Ok(Some(AssertionKey {
+        alg,
+        public_jwk,
+        sealed_secret,
+    }))
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
@@ -47,6 +95,7 @@ impl TryFrom<ApiKeyRow> for ApiKey {
                 last4: r.previous_secret_last4.unwrap_or_default(),
                 expires_at: r.previous_secret_expires_at,
             }),
+            assertion: assertion(r.assertion_alg, r.assertion_public_jwk, r.assertion_sealed_secret)?,
             created_at: r.created_at,
             updated_at: r.updated_at,
             revoked_at: r.revoked_at,
@@ -91,12 +140,13 @@ impl TryFrom<KeySessionRow> for KeySession {
 pub(super) async fn create(db: &SqlStore, key: &ApiKey) -> Result<()> {
     // The (user_id, account) foreign key refuses a user of another account like a missing one.
     let previous = key.previous_secret.as_ref();
+    let assertion = key.assertion.as_ref();
     dispatch!(db, |pool| {
-        sqlx::query(
-            "INSERT INTO api_keys (id, account, name, user_id, scopes, status, secret_hash, secret_last4, \
-             previous_secret_hash, previous_secret_last4, previous_secret_expires_at, created_at, \
-             updated_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
+        sqlx::query(concat!(
+            "INSERT INTO api_keys (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        ))
         .bind(key.id.as_str())
         .bind(key.account.as_str())
         .bind(&key.name)
@@ -111,6 +161,9 @@ pub(super) async fn create(db: &SqlStore, key: &ApiKey) -> Result<()> {
         .bind(key.created_at)
         .bind(key.updated_at)
         .bind(key.revoked_at)
+        .bind(assertion.map(|a| a.alg.as_str()))
+        .bind(assertion.and_then(|a| a.public_jwk.as_deref()))
+        .bind(assertion.and_then(|a| a.sealed_secret.as_deref()))
         .execute(pool)
         .await
         .map(|_| ())
@@ -126,7 +179,7 @@ pub(super) async fn create(db: &SqlStore, key: &ApiKey) -> Result<()> {
 
 pub(super) async fn get(db: &SqlStore, id: &ApiKeyId) -> Result<Option<ApiKey>> {
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, ApiKeyRow>("SELECT * FROM api_keys WHERE id = $1")
+        sqlx::query_as::<_, ApiKeyRow>(concat!("SELECT ", columns!(), " FROM api_keys WHERE id = $1"))
             .bind(id.as_str())
             .fetch_optional(pool)
             .await
@@ -136,10 +189,14 @@ pub(super) async fn get(db: &SqlStore, id: &ApiKeyId) -> Result<Option<ApiKey>> 
 
 pub(super) async fn list(db: &SqlStore, account: &AccountName) -> Result<Vec<ApiKey>> {
     let rows = dispatch!(db, |pool| {
-        sqlx::query_as::<_, ApiKeyRow>("SELECT * FROM api_keys WHERE account = $1 ORDER BY created_at, id")
-            .bind(account.as_str())
-            .fetch_all(pool)
-            .await
+        sqlx::query_as::<_, ApiKeyRow>(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM api_keys WHERE account = $1 ORDER BY created_at, id"
+        ))
+        .bind(account.as_str())
+        .fetch_all(pool)
+        .await
     })?;
     rows.into_iter().map(ApiKey::try_from).collect()
 }
@@ -147,11 +204,12 @@ pub(super) async fn list(db: &SqlStore, account: &AccountName) -> Result<Vec<Api
 pub(super) async fn revoke(db: &SqlStore, id: &ApiKeyId, now: i64) -> Result<Option<ApiKey>> {
     // Assignments all read the row as it was: a key already revoked keeps its times.
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, ApiKeyRow>(
+        sqlx::query_as::<_, ApiKeyRow>(concat!(
             "UPDATE api_keys SET status = $2, revoked_at = COALESCE(revoked_at, $3), \
              updated_at = CASE WHEN status = $2 AND revoked_at IS NOT NULL THEN updated_at ELSE $3 END \
-             WHERE id = $1 RETURNING *",
-        )
+             WHERE id = $1 RETURNING ",
+            columns!()
+        ))
         .bind(id.as_str())
         .bind(KeyStatus::Revoked.as_str())
         .bind(now)
@@ -170,13 +228,14 @@ pub(super) async fn replace_secret(
 ) -> Result<Option<ApiKey>> {
     // Assignments all read the row as it was, so the old current secret is still in secret_* here.
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, ApiKeyRow>(
+        sqlx::query_as::<_, ApiKeyRow>(concat!(
             "UPDATE api_keys SET \
              previous_secret_hash = CASE WHEN $4 IS NULL THEN NULL ELSE secret_hash END, \
              previous_secret_last4 = CASE WHEN $4 IS NULL THEN NULL ELSE secret_last4 END, \
              previous_secret_expires_at = $4, \
-             secret_hash = $2, secret_last4 = $3, updated_at = $5 WHERE id = $1 RETURNING *",
-        )
+             secret_hash = $2, secret_last4 = $3, updated_at = $5 WHERE id = $1 RETURNING ",
+            columns!()
+        ))
         .bind(id.as_str())
         .bind(secret.hash.as_slice())
         .bind(&secret.last4)
@@ -186,6 +245,53 @@ pub(super) async fn replace_secret(
         .await
     })?;
     row.map(ApiKey::try_from).transpose()
+}
+
+pub(super) async fn set_assertion(
+    db: &SqlStore,
+    id: &ApiKeyId,
+    assertion: Option<&AssertionKey>,
+    now: i64,
+) -> Result<Option<ApiKey>> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, ApiKeyRow>(concat!(
+            "UPDATE api_keys SET assertion_alg = $2, assertion_public_jwk = $3, \
+             assertion_sealed_secret = $4, updated_at = $5 WHERE id = $1 RETURNING ",
+            columns!()
+        ))
+        .bind(id.as_str())
+        .bind(assertion.map(|a| a.alg.as_str()))
+        .bind(assertion.and_then(|a| a.public_jwk.as_deref()))
+        .bind(assertion.and_then(|a| a.sealed_secret.as_deref()))
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })?;
+    row.map(ApiKey::try_from).transpose()
+}
+
+pub(super) async fn use_assertion_jti(
+    db: &SqlStore,
+    key_id: &ApiKeyId,
+    jti: &str,
+    expires_at: i64,
+) -> Result<bool> {
+    // One statement: of concurrent uses of one jti, the primary key lets exactly one insert, and the
+    // others do nothing rather than fail or wait for a retry.
+    let inserted = dispatch!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO assertion_jtis (key_id, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key_id, jti) DO NOTHING",
+        )
+        .bind(key_id.as_str())
+        .bind(jti)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected())
+    })
+    .map_err(|e| write_error(e, format!("assertion jti {jti:?}"), format!("api key {key_id}")))?;
+    Ok(inserted == 1)
 }
 
 pub(super) async fn create_session(db: &SqlStore, session: &KeySession) -> Result<()> {

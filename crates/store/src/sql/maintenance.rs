@@ -25,15 +25,16 @@ pub(super) async fn is_empty(db: &SqlStore) -> Result<bool> {
 
 pub(super) async fn purge_expired(db: &SqlStore, now: i64) -> Result<PurgeReport> {
     // Independent deletes: each is atomic, and a crash between them only leaves work for the next run.
-    // Grants and API keys are never deleted here, so removing their refresh tokens and sessions cannot
-    // break a reference.
+    // Grants and API keys are never deleted here, so removing their refresh tokens, sessions and
+    // assertion jtis cannot break a reference.
     let deleted = dispatch!(db, |pool| {
-        let mut counts = [0u64; 5];
+        let mut counts = [0u64; 6];
         let statements = [
             (
                 "DELETE FROM authorization_codes WHERE expires_at < $1",
                 now - CODE_REPLAY_WINDOW,
             ),
+            ("DELETE FROM assertion_jtis WHERE expires_at < $1", now),
             ("DELETE FROM key_sessions WHERE expires_at < $1", now),
             ("DELETE FROM refresh_tokens WHERE expires_at < $1", now),
             ("DELETE FROM revoked_tokens WHERE expires_at < $1", now),
@@ -47,9 +48,11 @@ pub(super) async fn purge_expired(db: &SqlStore, now: i64) -> Result<PurgeReport
         }
         counts
     });
-    let [authorization_codes, key_sessions, refresh_tokens, revoked_tokens, signing_keys] = deleted;
+    let [authorization_codes, assertion_jtis, key_sessions, refresh_tokens, revoked_tokens, signing_keys] =
+        deleted;
     Ok(PurgeReport {
         authorization_codes,
+        assertion_jtis,
         key_sessions,
         refresh_tokens,
         revoked_tokens,

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
-    Account, AdminToken, ApiKey, App, AuditEvent, AuthorizationCode, DomainKey, Grant, KeySession, LegacyKey,
-    RefreshToken, SigningKeyRecord, StoredSecret, User,
+    Account, AdminToken, ApiKey, App, AssertionKey, AuditEvent, AuthorizationCode, DomainKey, Grant,
+    KeySession, LegacyKey, RefreshToken, SigningKeyRecord, StoredSecret, User,
 };
 
 use super::{
@@ -200,6 +200,19 @@ impl Store for SqlStore {
         now: i64,
     ) -> Result<Option<ApiKey>> {
         api_keys::replace_secret(self, id, secret, previous_expires_at, now).await
+    }
+
+    async fn set_api_key_assertion(
+        &self,
+        id: &ApiKeyId,
+        assertion: Option<&AssertionKey>,
+        now: i64,
+    ) -> Result<Option<ApiKey>> {
+        api_keys::set_assertion(self, id, assertion, now).await
+    }
+
+    async fn use_assertion_jti(&self, key_id: &ApiKeyId, jti: &str, expires_at: i64) -> Result<bool> {
+        api_keys::use_assertion_jti(self, key_id, jti, expires_at).await
     }
 
     async fn create_key_session(&self, session: &KeySession) -> Result<()> {

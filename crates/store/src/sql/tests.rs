@@ -153,6 +153,38 @@ async fn released_account(store: &SqlStore, status: keygate_core::model::Account
     account
 }
 
+/// Inserts `key` with the columns of the API-key release (0002), as a release before 0005 would have:
+/// `create_api_key` names the assertion columns added since.
+async fn released_api_key(store: &SqlStore, key: &keygate_core::model::ApiKey) {
+    assert!(key.assertion.is_none(), "no release before 0005 had assertions");
+    let previous = key.previous_secret.as_ref();
+    dispatch!(store, |pool| {
+        sqlx::query(
+            "INSERT INTO api_keys (id, account, name, user_id, scopes, status, secret_hash, secret_last4, \
+             previous_secret_hash, previous_secret_last4, previous_secret_expires_at, created_at, \
+             updated_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(key.id.as_str())
+        .bind(key.account.as_str())
+        .bind(&key.name)
+        .bind(key.user_id.as_ref().map(|u| u.as_str()))
+        .bind(key.scopes.to_string())
+        .bind(key.status.as_str())
+        .bind(key.secret.hash.as_slice())
+        .bind(&key.secret.last4)
+        .bind(previous.map(|s| s.hash.as_slice()))
+        .bind(previous.map(|s| s.last4.as_str()))
+        .bind(previous.and_then(|s| s.expires_at))
+        .bind(key.created_at)
+        .bind(key.updated_at)
+        .bind(key.revoked_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap()
+    });
+}
+
 /// A database created by the first release (only 0001 applied) upgrades in place: its rows stay, and the
 /// new tables can refer to them.
 async fn upgrade_from_first_release(db: &TempDatabase) {
@@ -266,7 +298,7 @@ async fn upgrade_from_api_key_release(db: &TempDatabase) {
     let account = released_account(&store, AccountStatus::Active).await;
     let user = fixtures::user(&store, &account.name).await;
     let key = fixtures::api_key(&account.name, Some(&user.id), t);
-    store.create_api_key(&key).await.unwrap();
+    released_api_key(&store, &key).await;
     let session = KeySession {
         revoked_at: Some(t + 1),
         ..fixtures::key_session(&key, t, t + 600)
@@ -487,7 +519,7 @@ async fn upgrade_from_domain_key_release(db: &TempDatabase) {
         .await
         .unwrap();
     let key = fixtures::api_key(&account.name, Some(&pat.id), t);
-    store.create_api_key(&key).await.unwrap();
+    released_api_key(&store, &key).await;
     let domain = fixtures::domain_key(&key, &["https://released.example"], t);
     store.create_domain_key(&domain).await.unwrap();
     // Every pooled connection loads the old schema.
@@ -571,6 +603,180 @@ async fn postgres_upgrades_from_domain_key_release() {
     };
     let db = TempDatabase::postgres(&admin_url).await.unwrap();
     upgrade_from_domain_key_release(&db).await;
+    db.cleanup().await;
+}
+
+/// A database of the legacy-key release (0001 to 0004 applied) upgrades in place, migrated by another
+/// node while this one's connections hold the old schema: its API keys read back without assertions, can
+/// get one, and then use jtis that purging forgets once expired.
+async fn upgrade_from_legacy_key_release(db: &TempDatabase) {
+    use keygate_core::model::{ApiKey, AssertionAlg, StoredSecret};
+
+    use crate::conformance::fixtures;
+
+    let release = released_migrations(
+        db,
+        &[
+            "0001_init.sql",
+            "0002_api_keys_audit.sql",
+            "0003_domain_keys.sql",
+            "0004_legacy_keys_basic_auth.sql",
+        ],
+    )
+    .await;
+    let store = connect(db.url()).await.unwrap();
+    dispatch!(store, |pool| release.run(pool).await.unwrap());
+    let t = fixtures::now();
+    let account = released_account(&store, AccountStatus::Active).await;
+    let user = fixtures::user(&store, &account.name).await;
+    let key = ApiKey {
+        previous_secret: Some(StoredSecret {
+            expires_at: Some(t + 60),
+            ..fixtures::secret()
+        }),
+        ..fixtures::api_key(&account.name, Some(&user.id), t - 10)
+    };
+    released_api_key(&store, &key).await;
+    let service = fixtures::api_key(&account.name, None, t - 5);
+    released_api_key(&store, &service).await;
+    let session = fixtures::key_session(&key, t, t + 600);
+    store.create_key_session(&session).await.unwrap();
+    let legacy = fixtures::legacy_key(&account.name, t);
+    store.create_legacy_key(&legacy).await.unwrap();
+    // Every pooled connection loads the old schema.
+    dispatch!(store, |pool| {
+        let mut held = Vec::new();
+        for _ in 0..pool.options().get_max_connections().min(4) {
+            let mut conn = pool.acquire().await.unwrap();
+            sqlx::query("SELECT * FROM api_keys")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+            held.push(conn);
+        }
+    });
+
+    let upgrader = connect(db.url()).await.unwrap();
+    upgrader.migrate().await.unwrap();
+    upgrader.close().await;
+    assert_eq!(store.get_api_key(&key.id).await.unwrap(), Some(key.clone()));
+    assert_eq!(
+        store.list_api_keys(&account.name).await.unwrap(),
+        [key.clone(), service.clone()]
+    );
+    assert_eq!(store.get_key_session(&session.id).await.unwrap(), Some(session));
+    assert_eq!(store.get_legacy_key(&legacy.id).await.unwrap(), Some(legacy));
+
+    let assertion = fixtures::assertion_key(AssertionAlg::ES256);
+    let signing = ApiKey {
+        assertion: Some(assertion.clone()),
+        updated_at: t + 1,
+        ..key.clone()
+    };
+    assert_eq!(
+        store
+            .set_api_key_assertion(&key.id, Some(&assertion), t + 1)
+            .await
+            .unwrap(),
+        Some(signing.clone())
+    );
+    let revoked = store.revoke_api_key(&service.id, t + 2).await.unwrap().unwrap();
+    assert_eq!(revoked.assertion, None);
+    let jti = "upgraded-jti";
+    assert!(store.use_assertion_jti(&key.id, jti, t - 1).await.unwrap());
+    assert!(!store.use_assertion_jti(&key.id, jti, t + 60).await.unwrap());
+    let report = store.purge_expired(t).await.unwrap();
+    assert_eq!(report.assertion_jtis, 1, "{report:?}");
+    assert!(store.use_assertion_jti(&key.id, jti, t + 60).await.unwrap());
+    let created = ApiKey {
+        assertion: Some(fixtures::assertion_key(AssertionAlg::HS256)),
+        ..fixtures::api_key(&account.name, None, t + 3)
+    };
+    store.create_api_key(&created).await.unwrap();
+    assert_eq!(
+        store.list_api_keys(&account.name).await.unwrap(),
+        [signing, revoked, created]
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_upgrades_from_legacy_key_release() {
+    let db = TempDatabase::sqlite().await;
+    upgrade_from_legacy_key_release(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn postgres_upgrades_from_legacy_key_release() {
+    let Some(admin_url) = postgres_admin_url() else {
+        println!("skipping PostgreSQL upgrade: KEYGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let db = TempDatabase::postgres(&admin_url).await.unwrap();
+    upgrade_from_legacy_key_release(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn inconsistent_assertion_columns_are_corrupt() {
+    use keygate_core::model::AssertionAlg;
+
+    use crate::conformance::fixtures;
+
+    let db = TempDatabase::sqlite().await;
+    let store = db.store().await.unwrap();
+    let t = fixtures::now();
+    let account = fixtures::account(&store).await;
+    let key = fixtures::api_key(&account.name, None, t);
+    store.create_api_key(&key).await.unwrap();
+    let Pool::Sqlite(pool) = &store.pool else {
+        panic!("not SQLite")
+    };
+    for (alg, jwk, secret) in [
+        (Some("HS512"), None, Some(vec![1u8; 32])),
+        (Some("HS256"), None, None),
+        (Some("HS256"), Some("{}"), Some(vec![1u8; 32])),
+        (Some("ES256"), None, None),
+        (Some("EdDSA"), None, Some(vec![1u8; 32])),
+        (Some("RS256"), Some("{}"), Some(vec![1u8; 32])),
+        (None, Some("{}"), None),
+        (None, None, Some(vec![1u8; 32])),
+    ] {
+        sqlx::query(
+            "UPDATE api_keys SET assertion_alg = $2, assertion_public_jwk = $3, \
+             assertion_sealed_secret = $4 WHERE id = $1",
+        )
+        .bind(key.id.as_str())
+        .bind(alg)
+        .bind(jwk)
+        .bind(secret)
+        .execute(pool)
+        .await
+        .unwrap();
+        for result in [
+            store.get_api_key(&key.id).await.map(|_| ()),
+            store.list_api_keys(&account.name).await.map(|_| ()),
+        ] {
+            match result {
+                Err(StoreError::Corrupt(what)) => {
+                    assert!(what.contains("api_keys.assertion_alg"), "{alg:?}: {what}")
+                }
+                other => panic!("{alg:?} {jwk:?}: expected a corrupt row, got {other:?}"),
+            }
+        }
+    }
+    // Consistent columns read back, whichever the algorithm.
+    for &alg in AssertionAlg::ALL {
+        let assertion = fixtures::assertion_key(alg);
+        let set = store
+            .set_api_key_assertion(&key.id, Some(&assertion), t)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(set.assertion, Some(assertion));
+    }
+    store.close().await;
     db.cleanup().await;
 }
 
