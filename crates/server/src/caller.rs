@@ -79,44 +79,53 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
-        let headers = &parts.headers;
-        if let Some(token) = bearer_token(headers) {
-            let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-            return s
-                .keygate
-                .validate_for_request(token, origin, &s.own_origin)
-                .await
-                .map(Caller)
-                .map_err(token_problem);
-        }
-        if let Some(value) = authorization(headers, "basic") {
-            let challenge = "Basic realm=\"keygate\", charset=\"UTF-8\"";
-            let Some((user, pass)) = basic_credentials(value) else {
-                return Err(Problem::unauthorized(
-                    "the Basic credentials are not valid base64 of email:password",
-                    challenge.into(),
-                ));
-            };
-            return s
-                .keygate
-                .authenticate_basic(&user, &pass)
-                .await
-                .map(Caller)
-                .map_err(|e| direct_problem(e, challenge));
-        }
-        if let Some(key) = headers.get(LEGACY_KEY_HEADER).and_then(|v| v.to_str().ok()) {
-            return s
-                .keygate
-                .authenticate_legacy_key(key.trim())
-                .await
-                .map(Caller)
-                .map_err(|e| direct_problem(e, "LegacyKey"));
-        }
-        Err(Problem::unauthorized(
-            "credentials are required: an access token (Authorization: Bearer), or where enabled Basic or a legacy key",
-            bearer_challenge(None, ""),
-        ))
+        let caller = authenticate(parts, s).await?;
+        let p = &caller.0;
+        s.rate_limits
+            .check(&format!("{}:{}", p.credential.kind(), p.credential.id()))?;
+        Ok(caller)
     }
+}
+
+/// Whichever credential the request carries, checked.
+async fn authenticate(parts: &mut Parts, s: &AppState) -> Result<Caller, Problem> {
+    let headers = &parts.headers;
+    if let Some(token) = bearer_token(headers) {
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        return s
+            .keygate
+            .validate_for_request(token, origin, &s.own_origin)
+            .await
+            .map(Caller)
+            .map_err(token_problem);
+    }
+    if let Some(value) = authorization(headers, "basic") {
+        let challenge = "Basic realm=\"keygate\", charset=\"UTF-8\"";
+        let Some((user, pass)) = basic_credentials(value) else {
+            return Err(Problem::unauthorized(
+                "the Basic credentials are not valid base64 of email:password",
+                challenge.into(),
+            ));
+        };
+        return s
+            .keygate
+            .authenticate_basic(&user, &pass)
+            .await
+            .map(Caller)
+            .map_err(|e| direct_problem(e, challenge));
+    }
+    if let Some(key) = headers.get(LEGACY_KEY_HEADER).and_then(|v| v.to_str().ok()) {
+        return s
+            .keygate
+            .authenticate_legacy_key(key.trim())
+            .await
+            .map(Caller)
+            .map_err(|e| direct_problem(e, "LegacyKey"));
+    }
+    Err(Problem::unauthorized(
+        "credentials are required: an access token (Authorization: Bearer), or where enabled Basic or a legacy key",
+        bearer_challenge(None, ""),
+    ))
 }
 
 /// Every response to a request made with a legacy key says the door is deprecated (RFC 9745), and when

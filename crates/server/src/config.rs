@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use keygate_lib::{ApiKeySettings, LegacyKeySettings, Settings, TokenSettings};
+
+use crate::rate_limit::RateLimitConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +27,7 @@ pub struct Config {
     pub tokens: TokenSettings,
     pub api_keys: ApiKeySettings,
     pub legacy_keys: LegacyKeySettings,
+    pub rate_limits: RateLimitConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +69,7 @@ impl Default for Config {
             tokens: TokenSettings::default(),
             api_keys: ApiKeySettings::default(),
             legacy_keys: LegacyKeySettings::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }

@@ -54,10 +54,10 @@ pub struct Problem {
     pub detail: String,
     /// The request field at fault, when there is one.
     pub field: Option<&'static str>,
-    /// An RFC 6750 challenge for bearer-protected endpoints.
-    pub www_authenticate: Option<String>,
     /// A short machine-readable code clients branch on (`token_expired`), sent as `error`.
     pub code: Option<&'static str>,
+    /// Further response headers (`WWW-Authenticate`, `Retry-After`, `RateLimit-*`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Problem {
@@ -73,8 +73,8 @@ impl Problem {
             title,
             detail: detail.into(),
             field: None,
-            www_authenticate: None,
             code: None,
+            headers: Vec::new(),
         }
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -90,7 +90,8 @@ impl Problem {
     }
     pub fn unauthorized(detail: impl Into<String>, challenge: String) -> Self {
         let mut p = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail);
-        p.www_authenticate = Some(challenge);
+        // An RFC 6750 (or Basic) challenge.
+        p.headers.push(("www-authenticate", challenge));
         p
     }
     pub fn internal(e: impl std::fmt::Display) -> Self {
@@ -123,8 +124,11 @@ impl IntoResponse for Problem {
         let mut res = (self.status, Json(body)).into_response();
         res.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Some(c) = self.www_authenticate.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, c);
+
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                res.headers_mut().insert(name, v);
+            }
         }
         res
     }

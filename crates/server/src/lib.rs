@@ -23,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod pages;
+pub mod rate_limit;
 pub mod routes;
 pub mod state;
 
@@ -97,6 +98,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let keygate = state.keygate.clone();
+    let rate_limits = state.rate_limits.clone();
     let maintenance = tokio::spawn(async move {
         let mut tick =
             tokio::time::interval(Duration::from_secs(keygate_lib::MAINTENANCE_INTERVAL_SECS as u64));
@@ -104,6 +106,7 @@ pub async fn serve(
         loop {
             tick.tick().await;
             keygate.maintain().await;
+            rate_limits.retain_recent();
         }
     });
     let result = axum::serve(listener, router(state))
@@ -118,11 +121,13 @@ pub async fn build_state(config: Config, demo: bool) -> Result<AppState, bootstr
     let config = config.resolved();
     let keygate = bootstrap::open(&config).await?;
     let own_origin = config.own_origin().into();
+    let rate_limits = Arc::new(rate_limit::RateLimits::new(&config.rate_limits));
     Ok(AppState {
         keygate,
         config: Arc::new(config),
         metrics: Arc::new(metrics::Metrics::default()),
         demo,
         own_origin,
+        rate_limits,
     })
 }

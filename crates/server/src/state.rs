@@ -4,6 +4,7 @@ use keygate_lib::Keygate;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimits;
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -15,4 +16,5 @@ pub struct AppState {
     pub demo: bool,
     /// The web origin of `public_url`: the portal's, always allowed by CORS.
     pub own_origin: Arc<str>,
+    pub rate_limits: Arc<RateLimits>,
 }

@@ -130,6 +130,7 @@ fn auth_problem(e: AuthError) -> Problem {
 
 async fn auth(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
     let key = api_key(&headers)?;
+    s.rate_limits.check(&format!("api_key:{key}"))?;
     let body = auth_body(&headers, &body)?;
     let origin = request_origin(&headers);
     let token = match (body.secret, body.domain_key) {
@@ -154,6 +155,7 @@ async fn auth(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Res
 
 async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
     let key = api_key(&headers)?;
+    s.rate_limits.check(&format!("api_key:{key}"))?;
     let Some(token) = bearer_token(&headers) else {
         let mut p = Problem::new(
             StatusCode::UNAUTHORIZED,
