@@ -187,37 +187,7 @@ pub(super) async fn get(db: &SqlStore, id: &ApiKeyId) -> Result<Option<ApiKey>> 
     row.map(ApiKey::try_from).transpose()
 }
 
-pub(super) async fn list(db: &SqlStore, account: &AccountName) -> Result<Vec<ApiKey>> {
-    let rows = dispatch!(db, |pool| {
-        sqlx::query_as::<_, ApiKeyRow>(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM api_keys WHERE account = $1 ORDER BY created_at, id"
-        ))
-        .bind(account.as_str())
-        .fetch_all(pool)
-        .await
-    })?;
-    rows.into_iter().map(ApiKey::try_from).collect()
-}
-
-pub(super) async fn revoke(db: &SqlStore, id: &ApiKeyId, now: i64) -> Result<Option<ApiKey>> {
-    // Assignments all read the row as it was: a key already revoked keeps its times.
-    let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, ApiKeyRow>(concat!(
-            "UPDATE api_keys SET status = $2, revoked_at = COALESCE(revoked_at, $3), \
-             updated_at = CASE WHEN status = $2 AND revoked_at IS NOT NULL THEN updated_at ELSE $3 END \
-             WHERE id = $1 RETURNING ",
-            columns!()
-        ))
-        .bind(id.as_str())
-        .bind(KeyStatus::Revoked.as_str())
-        .bind(now)
-        .fetch_optional(pool)
-        .await
-    })?;
-    row.map(ApiKey::try_from).transpose()
-}
+revocable_key_queries!("api_keys", ApiKeyRow, ApiKey, ApiKeyId);
 
 pub(super) async fn replace_secret(
     db: &SqlStore,

@@ -11,6 +11,14 @@ use super::errors::{corrupt, write_error};
 use super::SqlStore;
 use crate::{Result, StoreError};
 
+/// The columns of [`DomainKeyRow`], named rather than `*` so that a column added by a later migration
+/// cannot upset a SQLite connection that prepared with the old schema (see api_keys.rs).
+macro_rules! columns {
+    () => {
+        "id, account, api_key_id, name, origins, scopes, status, created_at, updated_at, revoked_at"
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct DomainKeyRow {
     id: String,
@@ -78,7 +86,7 @@ pub(super) async fn create(db: &SqlStore, key: &DomainKey) -> Result<()> {
 
 pub(super) async fn get(db: &SqlStore, id: &DomainKeyId) -> Result<Option<DomainKey>> {
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, DomainKeyRow>("SELECT * FROM domain_keys WHERE id = $1")
+        sqlx::query_as::<_, DomainKeyRow>(concat!("SELECT ", columns!(), " FROM domain_keys WHERE id = $1"))
             .bind(id.as_str())
             .fetch_optional(pool)
             .await
@@ -86,34 +94,7 @@ pub(super) async fn get(db: &SqlStore, id: &DomainKeyId) -> Result<Option<Domain
     row.map(DomainKey::try_from).transpose()
 }
 
-pub(super) async fn list(db: &SqlStore, account: &AccountName) -> Result<Vec<DomainKey>> {
-    let rows = dispatch!(db, |pool| {
-        sqlx::query_as::<_, DomainKeyRow>(
-            "SELECT * FROM domain_keys WHERE account = $1 ORDER BY created_at, id",
-        )
-        .bind(account.as_str())
-        .fetch_all(pool)
-        .await
-    })?;
-    rows.into_iter().map(DomainKey::try_from).collect()
-}
-
-pub(super) async fn revoke(db: &SqlStore, id: &DomainKeyId, now: i64) -> Result<Option<DomainKey>> {
-    // Assignments all read the row as it was: a key already revoked keeps its times.
-    let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, DomainKeyRow>(
-            "UPDATE domain_keys SET status = $2, revoked_at = COALESCE(revoked_at, $3), \
-             updated_at = CASE WHEN status = $2 AND revoked_at IS NOT NULL THEN updated_at ELSE $3 END \
-             WHERE id = $1 RETURNING *",
-        )
-        .bind(id.as_str())
-        .bind(KeyStatus::Revoked.as_str())
-        .bind(now)
-        .fetch_optional(pool)
-        .await
-    })?;
-    row.map(DomainKey::try_from).transpose()
-}
+revocable_key_queries!("domain_keys", DomainKeyRow, DomainKey, DomainKeyId);
 
 /// One stored JSON list of origins, and the column it came from (for a corrupt-row error).
 #[derive(sqlx::FromRow)]

@@ -109,37 +109,7 @@ pub(super) async fn find(db: &SqlStore, hash: &[u8]) -> Result<Option<LegacyKey>
     row.map(LegacyKey::try_from).transpose()
 }
 
-pub(super) async fn list(db: &SqlStore, account: &AccountName) -> Result<Vec<LegacyKey>> {
-    let rows = dispatch!(db, |pool| {
-        sqlx::query_as::<_, LegacyKeyRow>(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM legacy_keys WHERE account = $1 ORDER BY created_at, id"
-        ))
-        .bind(account.as_str())
-        .fetch_all(pool)
-        .await
-    })?;
-    rows.into_iter().map(LegacyKey::try_from).collect()
-}
-
-pub(super) async fn revoke(db: &SqlStore, id: &LegacyKeyId, now: i64) -> Result<Option<LegacyKey>> {
-    // Assignments all read the row as it was: a key already revoked keeps its times.
-    let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, LegacyKeyRow>(concat!(
-            "UPDATE legacy_keys SET status = $2, revoked_at = COALESCE(revoked_at, $3), \
-             updated_at = CASE WHEN status = $2 AND revoked_at IS NOT NULL THEN updated_at ELSE $3 END \
-             WHERE id = $1 RETURNING ",
-            columns!()
-        ))
-        .bind(id.as_str())
-        .bind(KeyStatus::Revoked.as_str())
-        .bind(now)
-        .fetch_optional(pool)
-        .await
-    })?;
-    row.map(LegacyKey::try_from).transpose()
-}
+revocable_key_queries!("legacy_keys", LegacyKeyRow, LegacyKey, LegacyKeyId);
 
 pub(super) async fn record_use(db: &SqlStore, id: &LegacyKeyId, uses: i64, at: i64) -> Result<Option<i64>> {
     // RETURNING shows the row after the update, so the old last_used_at cannot come from the statement

@@ -15,6 +15,49 @@ macro_rules! dispatch {
     };
 }
 
+/// `list` (an account's keys, oldest first) and `revoke` (idempotent: a revoked key keeps its first
+/// `revoked_at`) for a table of revocable keys. The API-key, domain-key and legacy-key tables share these
+/// exactly; each file defines `columns!()` for its row type before invoking this.
+macro_rules! revocable_key_queries {
+    ($table:literal, $row:ty, $model:ty, $id:ty) => {
+        pub(super) async fn list(db: &SqlStore, account: &AccountName) -> Result<Vec<$model>> {
+            let rows = dispatch!(db, |pool| {
+                sqlx::query_as::<_, $row>(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM ",
+                    $table,
+                    " WHERE account = $1 ORDER BY created_at, id"
+                ))
+                .bind(account.as_str())
+                .fetch_all(pool)
+                .await
+            })?;
+            rows.into_iter().map(<$model>::try_from).collect()
+        }
+
+        pub(super) async fn revoke(db: &SqlStore, id: &$id, now: i64) -> Result<Option<$model>> {
+            // Assignments all read the row as it was: a key already revoked keeps its times.
+            let row = dispatch!(db, |pool| {
+                sqlx::query_as::<_, $row>(concat!(
+                    "UPDATE ",
+                    $table,
+                    " SET status = $2, revoked_at = COALESCE(revoked_at, $3), \
+                     updated_at = CASE WHEN status = $2 AND revoked_at IS NOT NULL THEN updated_at ELSE $3 END \
+                     WHERE id = $1 RETURNING ",
+                    columns!()
+                ))
+                .bind(id.as_str())
+                .bind(keygate_core::model::KeyStatus::Revoked.as_str())
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+            })?;
+            row.map(<$model>::try_from).transpose()
+        }
+    };
+}
+
 mod accounts;
 mod admin_tokens;
 mod api_keys;
