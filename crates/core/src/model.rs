@@ -88,8 +88,18 @@ pub struct Account {
     pub status: AccountStatus,
     /// Whether the account's users may call the resource APIs with HTTP Basic (off by default).
     pub basic_auth: bool,
+    /// The account's own rate limit for each of its credentials; `None` means the server's default.
+    pub rate_limit: Option<RateLimit>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A token bucket: `burst` requests at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use clap::{Args, Subcommand};
-use keygate_core::model::{AccountStatus, AppStatus, ClientType, Role, UserStatus};
+use keygate_core::model::{AccountStatus, AppStatus, ClientType, RateLimit, Role, UserStatus};
 use keygate_lib::api_keys::{AuditFilter, CreateApiKey, SetAssertionKey};
 use keygate_lib::domain_keys::CreateDomainKey;
 use keygate_lib::legacy::CreateLegacyKey;
@@ -193,6 +193,18 @@ pub enum AccountCmd {
     },
     Activate {
         name: String,
+    },
+    /// Give the account's credentials their own rate limit, or (`--default`) the server's again
+    RateLimit {
+        name: String,
+        /// Sustained requests a minute for each credential of the account
+        #[arg(long, required_unless_present = "default", conflicts_with = "default")]
+        per_minute: Option<u32>,
+        /// Requests a credential may make at once (defaults to a fifteenth of the minute's, at least 1)
+        #[arg(long, requires = "per_minute")]
+        burst: Option<u32>,
+        #[arg(long)]
+        default: bool,
     },
 }
 
@@ -401,6 +413,22 @@ async fn accounts(kg: &Manager<'_>, out: Output, cmd: AccountCmd) -> Result<(), 
             )
             .await?,
         ),
+        AccountCmd::RateLimit {
+            name,
+            per_minute,
+            burst,
+            ..
+        } => {
+            let rate_limit = per_minute.map(|per_minute| RateLimit {
+                per_minute,
+                burst: burst.unwrap_or((per_minute / 15).max(1)),
+            });
+            let update = UpdateAccount {
+                rate_limit: Some(rate_limit),
+                ..Default::default()
+            };
+            out.record(&kg.update_account(&name, update).await?)
+        }
         AccountCmd::Suspend { name } => {
             out.record(&kg.update_account(&name, status(AccountStatus::Suspended)).await?)
         }

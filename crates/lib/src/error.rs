@@ -13,6 +13,9 @@ pub enum OAuthErrorCode {
     AccessDenied,
     UnsupportedResponseType,
     ServerError,
+    /// RFC 6749 §4.1.2.1; Keygate also answers it, with 429 and `Retry-After`, when a client is over its
+    /// rate limit or locked out after failed attempts.
+    TemporarilyUnavailable,
 }
 
 impl OAuthErrorCode {
@@ -27,6 +30,7 @@ impl OAuthErrorCode {
             Self::AccessDenied => "access_denied",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod basic;
 pub mod domain_keys;
 pub mod error;
 pub mod legacy;
+pub mod lockout;
 pub mod manage;
 pub mod oauth;
 pub mod settings;
@@ -26,7 +27,7 @@ pub mod views;
 pub use audit::Actor;
 pub use error::{ManageError, OAuthError, OAuthErrorCode};
 pub use manage::Manager;
-pub use settings::{ApiKeySettings, LegacyKeySettings, Settings, TokenSettings};
+pub use settings::{ApiKeySettings, LegacyKeySettings, LockoutSettings, Settings, TokenSettings};
 use signing::{KeyError, Keyring};
 
 #[derive(Clone)]
@@ -39,6 +40,7 @@ struct Inner {
     settings: TokenSettings,
     api_keys: ApiKeySettings,
     legacy_keys: LegacyKeySettings,
+    lockouts: LockoutSettings,
     pepper: Pepper,
     tickets: aws_lc_rs::hmac::Key,
     /// Seals the secrets of API keys that sign HS256 assertions.
@@ -53,6 +55,7 @@ impl Keygate {
             tokens: settings,
             api_keys,
             legacy_keys,
+            lockouts,
         } = all;
         let retire_publish_for = settings.max_access_token_ttl + settings.leeway + MAINTENANCE_INTERVAL_SECS;
         let keyring = Keyring::open(
@@ -74,6 +77,7 @@ impl Keygate {
                 settings,
                 api_keys,
                 legacy_keys,
+                lockouts,
                 keyring,
             }),
         })
@@ -87,6 +91,9 @@ impl Keygate {
     }
     pub fn api_key_settings(&self) -> &ApiKeySettings {
         &self.inner.api_keys
+    }
+    pub fn lockout_settings(&self) -> &LockoutSettings {
+        &self.inner.lockouts
     }
     pub fn legacy_key_settings(&self) -> &LegacyKeySettings {
         &self.inner.legacy_keys

@@ -2,7 +2,9 @@
 //! behind both the admin REST API and `keygate admin`, so both validate and behave identically.
 
 use keygate_core::ids::{opaque_id, AccountName, ClientId, UserId};
-use keygate_core::model::{AccountStatus, AdminToken, AppStatus, ClientType, Role, StoredSecret, UserStatus};
+use keygate_core::model::{
+    AccountStatus, AdminToken, AppStatus, ClientType, RateLimit, Role, StoredSecret, UserStatus,
+};
 use keygate_core::scope::ScopeSet;
 use keygate_core::secret::{Secret, SecretKind};
 use keygate_core::time::now;
@@ -39,6 +41,9 @@ pub struct UpdateAccount {
     pub status: Option<AccountStatus>,
     /// HTTP Basic on the resource APIs for the account's users (off by default).
     pub basic_auth: Option<bool>,
+    /// The account's own rate limit per credential; `null` returns it to the server's default.
+    #[serde(default, deserialize_with = "present")]
+    pub rate_limit: Option<Option<RateLimit>>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -231,6 +236,10 @@ impl Manager<'_> {
                 .transpose()?,
             status: req.status,
             basic_auth: req.basic_auth,
+            rate_limit: req
+                .rate_limit
+                .map(|l| l.map(check_rate_limit).transpose())
+                .transpose()?,
         };
         let a = self
             .store()
@@ -242,13 +251,14 @@ impl Manager<'_> {
             Some(AccountStatus::Active) => "account.activated",
             None if req.basic_auth == Some(true) => "account.basic_auth_enabled",
             None if req.basic_auth == Some(false) => "account.basic_auth_disabled",
+            None if req.rate_limit.is_some() => "account.rate_limit_changed",
             None => "account.updated",
         };
         self.record(
             action,
             name.as_str(),
             Some(&name),
-            json!({"display_name": req.display_name}),
+            json!({"display_name": req.display_name, "rate_limit": req.rate_limit}),
         )
         .await;
         Ok((&a).into())
@@ -613,4 +623,16 @@ impl Manager<'_> {
             .await;
         self.list_signing_keys().await
     }
+}
+
+/// A limit the token buckets can honour: at least one request, at most a million, a minute.
+fn check_rate_limit(l: RateLimit) -> Result<RateLimit> {
+    let range = 1..=1_000_000;
+    if !range.contains(&l.per_minute) {
+        return Err(InvalidInput::new("rate_limit.per_minute", "must be between 1 and 1000000").into());
+    }
+    if !range.contains(&l.burst) {
+        return Err(InvalidInput::new("rate_limit.burst", "must be between 1 and 1000000").into());
+    }
+    Ok(l)
 }

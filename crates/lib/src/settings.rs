@@ -150,6 +150,7 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub api_keys: ApiKeySettings,
     pub legacy_keys: LegacyKeySettings,
+    pub lockouts: LockoutSettings,
 }
 
 /// Legacy static keys: deprecated, but existing integrations must keep working.
@@ -185,5 +186,95 @@ impl LegacyKeySettings {
             out.push("legacy_keys.sunset must not be before legacy_keys.deprecated_since".into());
         }
         out
+    }
+}
+
+/// Lock-outs after failed authentications. Durations in seconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LockoutSettings {
+    /// Failures a credential (API key, client, user) may make in a row before it is locked; 0 turns
+    /// credential lock-outs off.
+    pub credential_attempts: u32,
+    /// Failures one client address may make in a row, across credentials; 0 turns them off. Higher than
+    /// the credential's, as many users can share an address.
+    pub address_attempts: u32,
+    /// The first lock's length; each further failure after a lock doubles it.
+    pub first_lock: i64,
+    pub max_lock: i64,
+    /// A streak ends this long after its last failure or lock.
+    pub reset_after: i64,
+}
+
+impl Default for LockoutSettings {
+    fn default() -> Self {
+        Self {
+            credential_attempts: 5,
+            address_attempts: 20,
+            first_lock: 60,
+            max_lock: 3600,
+            reset_after: 900,
+        }
+    }
+}
+
+impl LockoutSettings {
+    /// How long the `failures`-th failure in a streak locks for, given how many are free.
+    pub fn lock_for(&self, failures: i64, free: u32) -> Option<i64> {
+        if free == 0 || failures < i64::from(free) {
+            return None;
+        }
+        let doublings = u32::try_from(failures - i64::from(free))
+            .unwrap_or(u32::MAX)
+            .min(32);
+        Some(self.first_lock.saturating_mul(1 << doublings).min(self.max_lock))
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.first_lock <= 0 {
+            out.push("lockouts.first_lock must be a positive number of seconds".into());
+        }
+        if self.max_lock < self.first_lock {
+            out.push("lockouts.max_lock must be at least lockouts.first_lock".into());
+        }
+        if self.reset_after <= 0 {
+            out.push("lockouts.reset_after must be a positive number of seconds".into());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LockoutSettings;
+
+    #[test]
+    fn locks_grow_from_the_free_attempts_and_stop_at_the_maximum() {
+        let s = LockoutSettings::default();
+        let locks: Vec<_> = (1..=12).map(|n| s.lock_for(n, 5)).collect();
+        assert_eq!(
+            locks,
+            [
+                None,
+                None,
+                None,
+                None,
+                Some(60),
+                Some(120),
+                Some(240),
+                Some(480),
+                Some(960),
+                Some(1920),
+                Some(3600),
+                Some(3600)
+            ]
+        );
+        assert_eq!(
+            s.lock_for(1_000_000, 5),
+            Some(3600),
+            "no overflow on long streaks"
+        );
+        assert_eq!(s.lock_for(100, 0), None, "0 free attempts turns lock-outs off");
     }
 }

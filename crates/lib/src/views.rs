@@ -1,7 +1,9 @@
 //! The JSON shapes of managed records, shared by the admin API and the CLI's `--json` output. They never
 //! contain a hash; secrets appear only in the `Created*` responses, once.
 
-use keygate_core::model::{Account, AdminToken, ApiKey, App, AuditEvent, DomainKey, SigningKeyRecord, User};
+use keygate_core::model::{
+    Account, AdminToken, ApiKey, App, AuditEvent, DomainKey, RateLimit, SigningKeyRecord, User,
+};
 use keygate_core::time::now;
 use serde::Serialize;
 
@@ -11,6 +13,8 @@ pub struct AccountView {
     pub display_name: String,
     pub status: String,
     pub basic_auth: bool,
+    /// `null`: the server's default limit applies.
+    pub rate_limit: Option<RateLimit>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -22,6 +26,7 @@ impl From<&Account> for AccountView {
             display_name: a.display_name.clone(),
             status: a.status.to_string(),
             basic_auth: a.basic_auth,
+            rate_limit: a.rate_limit,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }

@@ -12,9 +12,11 @@ use axum::response::Response;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keygate_lib::auth::AuthError;
+use keygate_lib::lockout::Attempt;
 use keygate_lib::tokens::{Principal, TokenRejection};
 
-use crate::error::Problem;
+use crate::client_addr::ClientAddr;
+use crate::error::{refusal, Problem};
 use crate::state::AppState;
 
 pub const LEGACY_KEY_HEADER: &str = "x-legacy-key";
@@ -79,16 +81,25 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
-        let caller = authenticate(parts, s).await?;
+        let Ok(ClientAddr(addr)) = ClientAddr::from_request_parts(parts, s).await;
+        let caller = authenticate(parts, s, addr).await?;
         let p = &caller.0;
-        s.rate_limits
-            .check(&format!("{}:{}", p.credential.kind(), p.credential.id()))?;
+        s.rate_limits.check_in(
+            &p.account,
+            &format!("{}:{}", p.credential.kind(), p.credential.id()),
+        )?;
         Ok(caller)
     }
 }
 
 /// Whichever credential the request carries, checked.
-async fn authenticate(parts: &mut Parts, s: &AppState) -> Result<Caller, Problem> {
+async fn authenticate(
+    parts: &mut Parts,
+    s: &AppState,
+    addr: Option<std::net::IpAddr>,
+) -> Result<Caller, Problem> {
+    let kg = &s.keygate;
+    let guess = |e: &AuthError| matches!(e, AuthError::InvalidCredentials);
     let headers = &parts.headers;
     if let Some(token) = bearer_token(headers) {
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -107,20 +118,24 @@ async fn authenticate(parts: &mut Parts, s: &AppState) -> Result<Caller, Problem
                 challenge.into(),
             ));
         };
-        return s
-            .keygate
-            .authenticate_basic(&user, &pass)
+        let attempt = Attempt::from(addr).user(&user);
+        return kg
+            .guarded(&attempt, kg.authenticate_basic(&user, &pass), guess)
             .await
             .map(Caller)
-            .map_err(|e| direct_problem(e, challenge));
+            .map_err(|g| refusal(g, |e| direct_problem(e, challenge)));
     }
     if let Some(key) = headers.get(LEGACY_KEY_HEADER).and_then(|v| v.to_str().ok()) {
-        return s
-            .keygate
-            .authenticate_legacy_key(key.trim())
+        // A legacy key is its own secret and names nothing else: a wrong one is charged to the address.
+        return kg
+            .guarded(
+                &Attempt::from(addr),
+                kg.authenticate_legacy_key(key.trim()),
+                guess,
+            )
             .await
             .map(Caller)
-            .map_err(|e| direct_problem(e, "LegacyKey"));
+            .map_err(|g| refusal(g, |e| direct_problem(e, "LegacyKey")));
     }
     Err(Problem::unauthorized(
         "credentials are required: an access token (Authorization: Bearer), or where enabled Basic or a legacy key",

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use keygate_lib::{ApiKeySettings, LegacyKeySettings, Settings, TokenSettings};
+use keygate_lib::{ApiKeySettings, LegacyKeySettings, LockoutSettings, Settings, TokenSettings};
 
 use crate::rate_limit::RateLimitConfig;
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,7 @@ pub struct Config {
     pub api_keys: ApiKeySettings,
     pub legacy_keys: LegacyKeySettings,
     pub rate_limits: RateLimitConfig,
+    pub lockouts: LockoutSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +55,9 @@ pub struct HttpConfig {
     pub request_timeout_secs: u64,
     /// On SIGTERM/SIGINT, in-flight requests get this long to finish.
     pub shutdown_grace_secs: u64,
+    /// Take the client's address from the last `X-Forwarded-For` entry (the one the proxy in front
+    /// added) rather than the connection. Only behind a proxy that sets it: clients can forge the header.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -70,6 +74,7 @@ impl Default for Config {
             api_keys: ApiKeySettings::default(),
             legacy_keys: LegacyKeySettings::default(),
             rate_limits: RateLimitConfig::default(),
+            lockouts: LockoutSettings::default(),
         }
     }
 }
@@ -89,6 +94,7 @@ impl Default for HttpConfig {
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
             shutdown_grace_secs: 30,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -122,6 +128,7 @@ impl Config {
             tokens: self.tokens.clone(),
             api_keys: self.api_keys.clone(),
             legacy_keys: self.legacy_keys.clone(),
+            lockouts: self.lockouts.clone(),
         }
     }
 
@@ -134,6 +141,7 @@ impl Config {
         let mut out = self.tokens.problems();
         out.extend(self.api_keys.problems(self.tokens.max_access_token_ttl));
         out.extend(self.legacy_keys.problems());
+        out.extend(self.lockouts.problems());
         match url::Url::parse(&self.public_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {}
             _ => out.push(format!(

@@ -8,25 +8,56 @@ use keygate_lib::{ManageError, OAuthError, OAuthErrorCode};
 use serde_json::json;
 
 /// An OAuth endpoint's error response; the status follows from the error code unless overridden
-/// (413 for an oversized body, say).
+/// (413 for an oversized body, 429 when over a limit).
 #[derive(Debug)]
-pub struct OAuthErrorResponse(pub OAuthError, pub Option<StatusCode>);
+pub struct OAuthErrorResponse {
+    pub error: OAuthError,
+    pub status: Option<StatusCode>,
+    pub headers: Vec<(&'static str, String)>,
+}
 
 impl From<OAuthError> for OAuthErrorResponse {
-    fn from(e: OAuthError) -> Self {
-        Self(e, None)
+    fn from(error: OAuthError) -> Self {
+        Self {
+            error,
+            status: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A 429 problem (rate limit, lock-out) in RFC 6749's shape, keeping its `Retry-After` and
+/// `RateLimit-*` headers.
+impl From<Problem> for OAuthErrorResponse {
+    fn from(p: Problem) -> Self {
+        let code = match p.status {
+            StatusCode::TOO_MANY_REQUESTS => OAuthErrorCode::TemporarilyUnavailable,
+            s if s.is_server_error() => OAuthErrorCode::ServerError,
+            _ => OAuthErrorCode::InvalidRequest,
+        };
+        Self {
+            error: OAuthError::new(code, p.detail),
+            status: Some(p.status),
+            headers: p.headers,
+        }
     }
 }
 
 impl IntoResponse for OAuthErrorResponse {
     fn into_response(self) -> Response {
-        let status = self.1.unwrap_or(match self.0.code {
+        let status = self.status.unwrap_or(match self.error.code {
             OAuthErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         });
-        let body = Json(json!({"error": self.0.code.as_str(), "error_description": self.0.description}));
+        let body =
+            Json(json!({"error": self.error.code.as_str(), "error_description": self.error.description}));
         let mut res = (status, no_store(), body).into_response();
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                res.headers_mut().insert(name, v);
+            }
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -94,6 +125,18 @@ impl Problem {
         p.headers.push(("www-authenticate", challenge));
         p
     }
+    /// The same answer whether the secret presented was right or wrong: nothing to learn from it.
+    pub fn locked_out(l: keygate_lib::lockout::LockedOut) -> Self {
+        let mut p = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "locked-out",
+            "Too many failed attempts",
+            "too many failed authentications with this credential or from this address; try again later",
+        );
+        p.code = Some("locked_out");
+        p.headers.push(("retry-after", l.retry_after.max(1).to_string()));
+        p
+    }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
         Self::new(
@@ -152,5 +195,14 @@ impl From<ManageError> for Problem {
             ManageError::Store(e) => Self::internal(e),
             ManageError::Keys(e) => Self::internal(e),
         }
+    }
+}
+
+/// A guarded authentication's refusal in the door's own error shape: a lock-out as 429, anything else
+/// as the door maps it.
+pub fn refusal<E, R: From<Problem>>(g: keygate_lib::lockout::Guarded<E>, failed: impl FnOnce(E) -> R) -> R {
+    match g {
+        keygate_lib::lockout::Guarded::Locked(l) => Problem::locked_out(l).into(),
+        keygate_lib::lockout::Guarded::Failed(e) => failed(e),
     }
 }

@@ -65,8 +65,8 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
         let body = Bytes::from_request(req, state).await.map_err(|r| {
             let mut e = OAuthErrorResponse::from(OAuthError::invalid_request(r.body_text()));
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                e.0.description = "the request body is too large".into();
-                e.1 = Some(StatusCode::PAYLOAD_TOO_LARGE);
+                e.error.description = "the request body is too large".into();
+                e.status = Some(StatusCode::PAYLOAD_TOO_LARGE);
             }
             e
         })?;

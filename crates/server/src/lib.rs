@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 
 pub mod bootstrap;
 pub mod caller;
+pub mod client_addr;
 pub mod config;
 pub mod cors;
 pub mod demo;
@@ -107,11 +108,13 @@ pub async fn serve(
             tick.tick().await;
             keygate.maintain().await;
             rate_limits.retain_recent();
+            if let Err(e) = rate_limits.refresh(keygate.store().as_ref()).await {
+                tracing::warn!(error = %e, "could not reload the accounts' rate limits");
+            }
         }
     });
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     maintenance.abort();
     result
 }
@@ -122,6 +125,7 @@ pub async fn build_state(config: Config, demo: bool) -> Result<AppState, bootstr
     let keygate = bootstrap::open(&config).await?;
     let own_origin = config.own_origin().into();
     let rate_limits = Arc::new(rate_limit::RateLimits::new(&config.rate_limits));
+    rate_limits.refresh(keygate.store().as_ref()).await?;
     Ok(AppState {
         keygate,
         config: Arc::new(config),

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
     Account, AccountStatus, AdminToken, ApiKey, App, AppStatus, AssertionKey, AuditEvent, AuthorizationCode,
-    ClientType, DomainKey, Grant, KeySession, LegacyKey, RefreshToken, Role, SigningKeyRecord, StoredSecret,
-    User, UserStatus,
+    ClientType, DomainKey, Grant, KeySession, LegacyKey, RateLimit, RefreshToken, Role, SigningKeyRecord,
+    StoredSecret, User, UserStatus,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
@@ -51,11 +51,28 @@ pub struct NewAccount {
     pub display_name: String,
 }
 
+/// A subject's current run of failed authentications.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuthStreak {
+    pub subject: String,
+    pub failures: i64,
+    pub last_failure_at: i64,
+    pub locked_until: Option<i64>,
+}
+
+impl AuthStreak {
+    pub fn locked_at(&self, now: i64) -> bool {
+        self.locked_until.is_some_and(|u| u > now)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AccountPatch {
     pub display_name: Option<String>,
     pub status: Option<AccountStatus>,
     pub basic_auth: Option<bool>,
+    /// `Some(None)` returns the account to the server's default limit.
+    pub rate_limit: Option<Option<RateLimit>>,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +216,8 @@ pub struct PurgeReport {
     pub refresh_tokens: u64,
     pub revoked_tokens: u64,
     pub signing_keys: u64,
+    /// Failure streaks a day old with no lock left.
+    pub auth_failures: u64,
 }
 
 #[async_trait]
@@ -227,6 +246,8 @@ pub trait Store: Send + Sync + 'static {
         patch: &AccountPatch,
         now: i64,
     ) -> Result<Option<Account>>;
+    /// Accounts with a rate limit of their own, by name.
+    async fn rate_limit_overrides(&self) -> Result<Vec<(AccountName, RateLimit)>>;
 
     // --- users ------------------------------------------------------------------------------------
     /// `Conflict` if the account already has this email (case-insensitively); `MissingReference` if the
@@ -379,4 +400,15 @@ pub trait Store: Send + Sync + 'static {
     /// the token's expiry, retired signing keys past `publish_until`, key sessions past their end, and
     /// assertion jtis past their expiry.
     async fn purge_expired(&self, now: i64) -> Result<PurgeReport>;
+
+    // --- failed authentications ---------------------------------------------------------------------
+    /// Counts a failed authentication of `subject` and returns the length of its streak. A streak whose
+    /// last failure and lock both ended before `reset_before` starts again at one.
+    async fn record_auth_failure(&self, subject: &str, now: i64, reset_before: i64) -> Result<i64>;
+    /// Locks `subject` until `until`; a longer lock already in place stays.
+    async fn lock_auth_subject(&self, subject: &str, until: i64) -> Result<()>;
+    /// The streaks of those `subjects` that have one.
+    async fn auth_streaks(&self, subjects: &[&str]) -> Result<Vec<AuthStreak>>;
+    /// Forgets `subject`'s streak, after it authenticated.
+    async fn clear_auth_failures(&self, subject: &str) -> Result<()>;
 }

@@ -1135,3 +1135,36 @@ store_test!(api_keys_and_the_audit_log_from_the_cli, |srv| async move {
         table.stdout
     );
 });
+
+store_test!(account_rate_limits_from_the_cli, |srv| async move {
+    let account = srv.account().await;
+    let args = [
+        "--json",
+        "accounts",
+        "rate-limit",
+        account.as_str(),
+        "--per-minute",
+        "300",
+    ];
+    let v = admin(&srv, &args).await.ok().json();
+    assert_eq!(
+        v["rate_limit"],
+        json!({"per_minute": 300, "burst": 20}),
+        "burst defaults to a fifteenth"
+    );
+    let (_, v) = srv
+        .admin(Method::GET, &format!("/admin/v1/accounts/{account}"), None)
+        .await;
+    assert_eq!(v["rate_limit"]["per_minute"], 300);
+    let v = admin(&srv, &["--json", "accounts", "rate-limit", &account, "--default"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(v["rate_limit"], Value::Null);
+    admin(&srv, &["accounts", "rate-limit", &account])
+        .await
+        .failed(&["--per-minute"]);
+    admin(&srv, &["accounts", "rate-limit", &account, "--per-minute", "0"])
+        .await
+        .failed(&["rate_limit.per_minute"]);
+});

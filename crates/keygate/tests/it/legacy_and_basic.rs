@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 const DEPRECATED_SINCE: &str = "@1767225600";
 
-async fn me_with(
+pub async fn me_with(
     srv: &TestServer,
     header: (&str, String),
 ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
@@ -24,14 +24,14 @@ async fn me_with(
     (res.status(), res.json().await.unwrap_or(Value::Null), headers)
 }
 
-fn basic(user: &str, password: &str) -> (&'static str, String) {
+pub fn basic(user: &str, password: &str) -> (&'static str, String) {
     (
         "authorization",
         format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))),
     )
 }
 
-async fn create_legacy(srv: &TestServer, account: &str) -> (StatusCode, Value) {
+pub async fn create_legacy(srv: &TestServer, account: &str) -> (StatusCode, Value) {
     srv.admin(
         Method::POST,
         &format!("/admin/v1/accounts/{account}/legacy-keys"),
@@ -154,7 +154,7 @@ store_test!(
     }
 );
 
-async fn basic_user(srv: &TestServer, enable: bool) -> TestUser {
+pub async fn basic_user(srv: &TestServer, enable: bool) -> TestUser {
     let account = srv.account().await;
     if enable {
         let (status, v) = srv

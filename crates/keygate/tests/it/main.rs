@@ -17,6 +17,7 @@ mod impersonation;
 mod jwt;
 mod keys;
 mod legacy_and_basic;
+mod lockouts;
 mod rate_limits;
 mod refresh;
 mod revocation;

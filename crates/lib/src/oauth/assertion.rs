@@ -72,6 +72,14 @@ impl Keygate {
         Ok((jwt_algorithm(a.alg), decoding))
     }
 
+    /// The API key an assertion claims to come from, unverified: only for charging the attempt to it
+    /// (rate limits, lock-outs) before the signature is checked.
+    pub fn assertion_issuer(assertion: &str) -> Option<String> {
+        jsonwebtoken::dangerous::insecure_decode::<IssuerOnly>(assertion)
+            .ok()
+            .map(|d| d.claims.iss)
+    }
+
     /// `POST /oauth/token` with `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`.
     pub async fn jwt_bearer(&self, assertion: &str) -> Result<TokenResponse, OAuthError> {
         let header =

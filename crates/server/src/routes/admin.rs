@@ -163,7 +163,16 @@ async fn update_account(
     Path(name): Path<String>,
     ApiJson(req): ApiJson<UpdateAccount>,
 ) -> ApiResult {
-    ok(m.manage(&s).update_account(&name, req).await?)
+    let limit_changed = req.rate_limit.is_some();
+    let account = m.manage(&s).update_account(&name, req).await?;
+    // This node applies a new limit at once; the others at their next maintenance tick.
+    if limit_changed {
+        s.rate_limits
+            .refresh(s.keygate.store().as_ref())
+            .await
+            .map_err(Problem::internal)?;
+    }
+    ok(account)
 }
 
 async fn list_users(Admin(m): Admin, State(s): State<AppState>, Path(name): Path<String>) -> ApiResult {

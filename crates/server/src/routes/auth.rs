@@ -8,10 +8,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use keygate_lib::auth::AuthError;
+use keygate_lib::lockout::Attempt;
 use serde::Deserialize;
 
 use crate::caller::bearer_token;
-use crate::error::{no_store, Problem};
+use crate::client_addr::ClientAddr;
+use crate::error::{no_store, refusal, Problem};
 use crate::extract::parse_form;
 use crate::state::AppState;
 
@@ -128,14 +130,31 @@ fn auth_problem(e: AuthError) -> Problem {
     p
 }
 
-async fn auth(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+async fn auth(
+    State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
     let key = api_key(&headers)?;
     s.rate_limits.check(&format!("api_key:{key}"))?;
     let body = auth_body(&headers, &body)?;
     let origin = request_origin(&headers);
+    let kg = &s.keygate;
+    let guess = |e: &AuthError| matches!(e, AuthError::InvalidCredentials);
     let token = match (body.secret, body.domain_key) {
-        (Some(secret), None) => s.keygate.exchange_api_key(key, &secret).await,
-        (None, Some(domain_key)) => s.keygate.exchange_domain_key(key, &domain_key, origin).await,
+        (Some(secret), None) => {
+            let attempt = Attempt::from(addr).api_key(key);
+            kg.guarded(&attempt, kg.exchange_api_key(key, &secret), guess)
+                .await
+        }
+        // Domain keys are public, and so is the API key beside them in a web page: failures here are
+        // charged to the address alone, so nobody can lock a site's visitors out by naming its key.
+        (None, Some(domain_key)) => {
+            let attempt = Attempt::from(addr);
+            kg.guarded(&attempt, kg.exchange_domain_key(key, &domain_key, origin), guess)
+                .await
+        }
         (Some(_), Some(_)) => {
             return Err(Problem::bad_request(
                 "send either the key's secret or a domain key, never both",
@@ -149,7 +168,7 @@ async fn auth(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Res
             return Err(p);
         }
     }
-    .map_err(auth_problem)?;
+    .map_err(|g| refusal(g, auth_problem))?;
     Ok((no_store(), Json(token)).into_response())
 }
 

@@ -10,11 +10,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use keygate_core::model::User;
 use keygate_core::scope::ScopeSet;
+use keygate_lib::lockout::{Attempt, Guarded};
 use keygate_lib::oauth::authorize::{
-    redirect_with, AuthorizeError, AuthorizeParams, AuthorizeRequest, ErrorRedirect,
+    redirect_with, AuthorizeError, AuthorizeParams, AuthorizeRequest, ErrorRedirect, LoginError,
 };
 use keygate_lib::{OAuthError, OAuthErrorCode};
 
+use crate::client_addr::ClientAddr;
 use crate::extract::parse_form;
 use crate::pages::{error_page, esc, hidden, page};
 use crate::state::AppState;
@@ -101,7 +103,7 @@ fn login_page(
     page(status, "Sign in", &body)
 }
 
-async fn submit_login(State(s): State<AppState>, body: Bytes) -> Response {
+async fn submit_login(State(s): State<AppState>, ClientAddr(addr): ClientAddr, body: Bytes) -> Response {
     let Ok(mut form) = parse_form(&body) else {
         return error_page(StatusCode::BAD_REQUEST, "The sign-in form is malformed.");
     };
@@ -121,17 +123,24 @@ async fn submit_login(State(s): State<AppState>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(e) => return authorize_failure(&s, e),
     };
-    let user = match s.keygate.login(&account, &email, &password).await {
+    let attempt = Attempt::from(addr).user(&format!("{}/{}", account.trim(), email.trim()));
+    let kg = &s.keygate;
+    let login = kg.login(&account, &email, &password);
+    let user = match kg
+        .guarded(&attempt, login, |e| matches!(e, LoginError::BadCredentials))
+        .await
+    {
         Ok(u) => u,
-        Err(e) => {
-            return login_page(
-                StatusCode::UNAUTHORIZED,
-                &params,
-                &req,
-                Some(&e.to_string()),
-                &account,
-                &email,
-            )
+        Err(g) => {
+            let (status, message) = match g {
+                Guarded::Locked(_) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many failed sign-ins for this user or from this network. Try again later."
+                        .to_owned(),
+                ),
+                Guarded::Failed(e) => (StatusCode::UNAUTHORIZED, e.to_string()),
+            };
+            return login_page(status, &params, &req, Some(&message), &account, &email);
         }
     };
     match s.keygate.grantable_scopes(&req, &user) {

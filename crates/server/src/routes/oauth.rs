@@ -7,13 +7,16 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use keygate_core::model::App;
+use keygate_lib::lockout::Attempt;
 use keygate_lib::oauth::assertion;
 use keygate_lib::oauth::client_auth::{AuthMethod, PresentedClient};
 use keygate_lib::oauth::exchange::{self, ExchangeRequest};
 use keygate_lib::oauth::grants::GrantRequest;
-use keygate_lib::{OAuthError, OAuthErrorCode};
+use keygate_lib::{Keygate, OAuthError, OAuthErrorCode};
 
-use crate::error::{no_store, OAuthErrorResponse};
+use crate::client_addr::ClientAddr;
+use crate::error::{no_store, refusal, OAuthErrorResponse};
 use crate::extract::OAuthForm;
 use crate::metrics::GrantLabels;
 use crate::state::AppState;
@@ -85,18 +88,48 @@ fn presented_client(headers: &HeaderMap, form: &mut OAuthForm) -> Result<Present
     }
 }
 
+/// Client authentication at every OAuth endpoint, within the client's rate limit and lock-out.
+async fn authenticate(
+    s: &AppState,
+    addr: Option<std::net::IpAddr>,
+    client: &PresentedClient,
+) -> Result<App, OAuthErrorResponse> {
+    s.rate_limits.check(&format!("oauth_app:{}", client.client_id))?;
+    let attempt = Attempt::from(addr).client(&client.client_id);
+    let kg = &s.keygate;
+    let guess = |e: &OAuthError| e.code == OAuthErrorCode::InvalidClient;
+    kg.guarded(&attempt, kg.authenticate_client(client), guess)
+        .await
+        .map_err(|g| refusal(g, OAuthErrorResponse::from))
+}
+
 async fn token(
     State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     mut form: OAuthForm,
 ) -> Result<Response, OAuthErrorResponse> {
     if form.get("grant_type") == Some(exchange::GRANT_TYPE) {
-        return token_exchange(s, headers, form).await;
+        return token_exchange(s, addr, headers, form).await;
     }
     if form.get("grant_type") == Some(assertion::GRANT_TYPE) {
-        // RFC 7523 §3: the signed assertion itself authenticates the caller.
+        // RFC 7523 §3: the signed assertion itself authenticates the caller, so the attempt is charged to
+        // the API key it names.
         let jwt = form.require("assertion")?;
-        let response = s.keygate.jwt_bearer(&jwt).await?;
+        let issuer = Keygate::assertion_issuer(&jwt).unwrap_or_default();
+        s.rate_limits.check(&format!("api_key:{issuer}"))?;
+        let attempt = Attempt::from(addr).api_key(&issuer);
+        let guess = |e: &OAuthError| {
+            matches!(
+                e.code,
+                OAuthErrorCode::InvalidGrant | OAuthErrorCode::InvalidClient
+            )
+        };
+        let response = s
+            .keygate
+            .guarded(&attempt, s.keygate.jwt_bearer(&jwt), guess)
+            .await
+            .map_err(|g| refusal(g, OAuthErrorResponse::from))?;
         s.metrics
             .tokens_issued
             .get_or_create(&GrantLabels {
@@ -125,7 +158,7 @@ async fn token(
             .into())
         }
     };
-    let app = s.keygate.authenticate_client(&client).await?;
+    let app = authenticate(&s, addr, &client).await?;
     let response = s.keygate.grant(&app, request).await?;
     s.metrics
         .tokens_issued
@@ -136,24 +169,26 @@ async fn token(
 
 async fn revoke(
     State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     mut form: OAuthForm,
 ) -> Result<Response, OAuthErrorResponse> {
     let client = presented_client(&headers, &mut form)?;
     let token = form.require("token")?;
-    let app = s.keygate.authenticate_client(&client).await?;
+    let app = authenticate(&s, addr, &client).await?;
     s.keygate.revoke(&app, &token).await?;
     Ok(no_store().into_response())
 }
 
 async fn introspect(
     State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     mut form: OAuthForm,
 ) -> Result<Response, OAuthErrorResponse> {
     let client = presented_client(&headers, &mut form)?;
     let token = form.require("token")?;
-    let app = s.keygate.authenticate_client(&client).await?;
+    let app = authenticate(&s, addr, &client).await?;
     let result = s.keygate.introspect(&app, &token).await?;
     Ok((no_store(), Json(result)).into_response())
 }
@@ -162,16 +197,14 @@ async fn introspect(
 /// does authenticate, the token must be its own.
 async fn token_exchange(
     s: AppState,
+    addr: Option<std::net::IpAddr>,
     headers: HeaderMap,
     mut form: OAuthForm,
 ) -> Result<Response, OAuthErrorResponse> {
     let authenticates = headers.contains_key(header::AUTHORIZATION) || form.get("client_id").is_some();
     let client = if authenticates {
-        Some(
-            s.keygate
-                .authenticate_client(&presented_client(&headers, &mut form)?)
-                .await?,
-        )
+        let presented = presented_client(&headers, &mut form)?;
+        Some(authenticate(&s, addr, &presented).await?)
     } else {
         None
     };

@@ -2,7 +2,7 @@
 
 use keygate_core::email;
 use keygate_core::ids::UserId;
-use keygate_core::model::{Account, AccountStatus, Role, User, UserStatus};
+use keygate_core::model::{Account, AccountStatus, RateLimit, Role, User, UserStatus};
 
 use super::fixtures::{self, now, tag};
 use super::{assert_conflict, assert_missing};
@@ -17,6 +17,7 @@ pub async fn accounts(store: &dyn Store) {
         display_name: "Acme Ltd".into(),
         status,
         basic_auth: false,
+        rate_limit: None,
         created_at: t,
         updated_at: t,
     };
@@ -94,6 +95,7 @@ pub async fn accounts(store: &dyn Store) {
         display_name: Some("Acme".into()),
         status: Some(AccountStatus::Active),
         basic_auth: Some(false),
+        rate_limit: None,
     };
     let reset = store.update_account(&a.name, &all, t + 9).await.unwrap().unwrap();
     expected.display_name = "Acme".into();
@@ -303,4 +305,60 @@ pub async fn basic_auth_users(store: &dyn Store) {
     let mut expected = pats[1..].to_vec();
     expected.sort_by(|a, b| a.account.as_str().cmp(b.account.as_str()));
     assert_eq!(store.find_basic_auth_users(&normalized).await.unwrap(), expected);
+}
+
+/// An account's own rate limit: set, listed among the overrides, left alone by other patches, cleared.
+pub async fn account_rate_limits(store: &dyn Store) {
+    let t = now();
+    let a = fixtures::account(store).await;
+    let b = fixtures::account(store).await;
+    let limit = RateLimit {
+        per_minute: 30,
+        burst: 5,
+    };
+    let set = |l| AccountPatch {
+        rate_limit: Some(l),
+        ..AccountPatch::default()
+    };
+    let limited = store
+        .update_account(&a.name, &set(Some(limit)), t + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(limited.rate_limit, Some(limit));
+    assert_eq!(
+        store.get_account(&b.name).await.unwrap().unwrap().rate_limit,
+        None
+    );
+    let overrides = store.rate_limit_overrides().await.unwrap();
+    assert!(overrides.contains(&(a.name.clone(), limit)));
+    assert!(!overrides.iter().any(|(n, _)| *n == b.name));
+
+    let renamed = AccountPatch {
+        display_name: Some("Renamed".into()),
+        ..AccountPatch::default()
+    };
+    let kept = store
+        .update_account(&a.name, &renamed, t + 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.rate_limit,
+        Some(limit),
+        "a patch without rate_limit changed it"
+    );
+
+    let cleared = store
+        .update_account(&a.name, &set(None), t + 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cleared.rate_limit, None);
+    assert!(!store
+        .rate_limit_overrides()
+        .await
+        .unwrap()
+        .iter()
+        .any(|(n, _)| *n == a.name));
 }

@@ -816,7 +816,23 @@ pub async fn purge(store: &dyn Store) {
         .await
         .unwrap();
 
+    // Failure streaks go a day after their last failure, but not while they are locked.
+    let (stale, locked, fresh) = (
+        format!("addr:stale-{}", opaque_id("")),
+        format!("addr:locked-{}", opaque_id("")),
+        format!("addr:fresh-{}", opaque_id("")),
+    );
+    store.record_auth_failure(&stale, t - 2 * day, 0).await.unwrap();
+    store.record_auth_failure(&locked, t - 2 * day, 0).await.unwrap();
+    store.lock_auth_subject(&locked, t + 60).await.unwrap();
+    store.record_auth_failure(&fresh, t - 60, 0).await.unwrap();
+
     let report = store.purge_expired(t).await.unwrap();
+    assert!(report.auth_failures >= 1, "{report:?}");
+    // A streak that survived the purge counts on (2); a purged one starts again (1).
+    assert_eq!(store.record_auth_failure(&stale, t, 0).await.unwrap(), 1);
+    assert_eq!(store.record_auth_failure(&locked, t, 0).await.unwrap(), 2);
+    assert_eq!(store.record_auth_failure(&fresh, t, 0).await.unwrap(), 2);
     assert!(report.authorization_codes >= 2 && report.refresh_tokens >= 1 && report.revoked_tokens >= 1);
     assert!(report.key_sessions >= 2, "{report:?}");
     assert!(report.assertion_jtis >= 1, "{report:?}");

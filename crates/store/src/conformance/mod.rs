@@ -17,6 +17,7 @@ pub mod fixtures;
 mod keys;
 mod legacy_keys;
 mod liveness;
+mod lockouts;
 mod tokens;
 
 use std::fmt::Debug;
@@ -26,11 +27,12 @@ use crate::{Result, Store, StoreError};
 pub use api_keys::{api_key_assertions, api_keys, key_sessions};
 pub use apps::{admin_tokens, apps};
 pub use audit::audit;
-pub use directory::{accounts, basic_auth_users, users};
+pub use directory::{account_rate_limits, accounts, basic_auth_users, users};
 pub use domain_keys::{domain_key_sessions, domain_keys, origin_patterns};
 pub use keys::signing_keys;
 pub use legacy_keys::legacy_keys;
 pub use liveness::{domain_key_liveness, key_liveness, liveness, purge};
+pub use lockouts::auth_failures;
 pub use tokens::{authorization_codes, grants_and_refresh_tokens};
 
 /// Runs every check, in an order where later ones may rely on earlier ones' rows (purge removes the
@@ -38,6 +40,7 @@ pub use tokens::{authorization_codes, grants_and_refresh_tokens};
 pub async fn run_all(store: &dyn Store) {
     basics(store).await;
     accounts(store).await;
+    account_rate_limits(store).await;
     users(store).await;
     apps(store).await;
     admin_tokens(store).await;
@@ -53,6 +56,7 @@ pub async fn run_all(store: &dyn Store) {
     legacy_keys(store).await;
     basic_auth_users(store).await;
     audit(store).await;
+    auth_failures(store).await;
     liveness(store).await;
     key_liveness(store).await;
     domain_key_liveness(store).await;
@@ -87,6 +91,7 @@ pub async fn races(a: &dyn Store, b: &dyn Store) {
     audit::append_race(a, b).await;
     legacy_keys::legacy_key_use_race(a, b).await;
     api_keys::assertion_jti_race(a, b).await;
+    lockouts::auth_failure_races(a, b).await;
 }
 
 #[track_caller]

@@ -1,5 +1,5 @@
 use keygate_core::ids::AccountName;
-use keygate_core::model::{Account, AccountStatus};
+use keygate_core::model::{Account, AccountStatus, RateLimit};
 
 use super::errors::{corrupt, write_error};
 use super::SqlStore;
@@ -10,7 +10,7 @@ use crate::{AccountPatch, NewAccount, Result, StoreError};
 /// columns, then steps with the new ones, which sqlx-sqlite does not survive.
 macro_rules! columns {
     () => {
-        "name, display_name, status, basic_auth, created_at, updated_at"
+        "name, display_name, status, basic_auth, rate_limit_per_minute, rate_limit_burst, created_at, updated_at"
     };
 }
 
@@ -20,6 +20,8 @@ struct AccountRow {
     display_name: String,
     status: String,
     basic_auth: i64,
+    rate_limit_per_minute: Option<i64>,
+    rate_limit_burst: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -32,6 +34,14 @@ impl TryFrom<AccountRow> for Account {
             display_name: r.display_name,
             status: AccountStatus::parse(&r.status).map_err(corrupt("accounts.status"))?,
             basic_auth: r.basic_auth != 0,
+            rate_limit: match (r.rate_limit_per_minute, r.rate_limit_burst) {
+                (Some(per_minute), Some(burst)) => Some(RateLimit {
+                    per_minute: u32::try_from(per_minute)
+                        .map_err(corrupt("accounts.rate_limit_per_minute"))?,
+                    burst: u32::try_from(burst).map_err(corrupt("accounts.rate_limit_burst"))?,
+                }),
+                _ => None,
+            },
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -82,10 +92,14 @@ pub(super) async fn update(
     patch: &AccountPatch,
     now: i64,
 ) -> Result<Option<Account>> {
+    let limit = patch.rate_limit.flatten();
     let row = dispatch!(db, |pool| {
         sqlx::query_as::<_, AccountRow>(concat!(
             "UPDATE accounts SET display_name = COALESCE($2, display_name), status = COALESCE($3, status), \
-             basic_auth = COALESCE($4, basic_auth), updated_at = $5 WHERE name = $1 RETURNING ",
+                          basic_auth = COALESCE($4, basic_auth), \
+             rate_limit_per_minute = CASE WHEN $6 THEN $7 ELSE rate_limit_per_minute END, \
+             rate_limit_burst = CASE WHEN $6 THEN $8 ELSE rate_limit_burst END, \
+             updated_at = $5 WHERE name = $1 RETURNING ",
             columns!()
         ))
         .bind(name.as_str())
@@ -93,8 +107,28 @@ pub(super) async fn update(
         .bind(patch.status.map(AccountStatus::as_str))
         .bind(patch.basic_auth.map(i64::from))
         .bind(now)
+        .bind(patch.rate_limit.is_some())
+        .bind(limit.map(|l| i64::from(l.per_minute)))
+        .bind(limit.map(|l| i64::from(l.burst)))
         .fetch_optional(pool)
         .await
     })?;
     row.map(Account::try_from).transpose()
+}
+
+/// Accounts with a rate limit of their own, for the nodes' in-memory limiters.
+pub(super) async fn rate_limit_overrides(db: &SqlStore) -> Result<Vec<(AccountName, RateLimit)>> {
+    let rows = dispatch!(db, |pool| {
+        sqlx::query_as::<_, AccountRow>(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM accounts WHERE rate_limit_per_minute IS NOT NULL ORDER BY name"
+        ))
+        .fetch_all(pool)
+        .await
+    })?;
+    rows.into_iter()
+        .map(Account::try_from)
+        .filter_map(|a| a.map(|a| a.rate_limit.map(|l| (a.name, l))).transpose())
+        .collect()
 }

@@ -63,6 +63,7 @@ mod admin_tokens;
 mod api_keys;
 mod apps;
 mod audit;
+mod auth_failures;
 mod codes;
 mod connect;
 mod domain_keys;

@@ -4,16 +4,16 @@ use async_trait::async_trait;
 use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
     Account, AdminToken, ApiKey, App, AssertionKey, AuditEvent, AuthorizationCode, DomainKey, Grant,
-    KeySession, LegacyKey, RefreshToken, SigningKeyRecord, StoredSecret, User,
+    KeySession, LegacyKey, RateLimit, RefreshToken, SigningKeyRecord, StoredSecret, User,
 };
 
 use super::{
-    accounts, admin_tokens, api_keys, apps, audit, codes, domain_keys, grants, legacy_keys, liveness,
-    maintenance, signing_keys, users, Backend, Pool, SqlStore,
+    accounts, admin_tokens, api_keys, apps, audit, auth_failures, codes, domain_keys, grants, legacy_keys,
+    liveness, maintenance, signing_keys, users, Backend, Pool, SqlStore,
 };
 use crate::{
-    AccountPatch, AppPatch, AuditQuery, CodeRedemption, Liveness, LivenessQuery, NewAccount, NewApp,
-    NewAuditEvent, NewUser, PurgeReport, Result, Rotation, Store, UserPatch,
+    AccountPatch, AppPatch, AuditQuery, AuthStreak, CodeRedemption, Liveness, LivenessQuery, NewAccount,
+    NewApp, NewAuditEvent, NewUser, PurgeReport, Result, Rotation, Store, UserPatch,
 };
 
 #[async_trait]
@@ -289,5 +289,25 @@ impl Store for SqlStore {
 
     async fn purge_expired(&self, now: i64) -> Result<PurgeReport> {
         maintenance::purge_expired(self, now).await
+    }
+
+    async fn rate_limit_overrides(&self) -> Result<Vec<(AccountName, RateLimit)>> {
+        accounts::rate_limit_overrides(self).await
+    }
+
+    async fn record_auth_failure(&self, subject: &str, now: i64, reset_before: i64) -> Result<i64> {
+        auth_failures::record(self, subject, now, reset_before).await
+    }
+
+    async fn lock_auth_subject(&self, subject: &str, until: i64) -> Result<()> {
+        auth_failures::lock(self, subject, until).await
+    }
+
+    async fn auth_streaks(&self, subjects: &[&str]) -> Result<Vec<AuthStreak>> {
+        auth_failures::streaks(self, subjects).await
+    }
+
+    async fn clear_auth_failures(&self, subject: &str) -> Result<()> {
+        auth_failures::clear(self, subject).await
     }
 }

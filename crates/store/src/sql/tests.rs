@@ -132,6 +132,7 @@ async fn released_account(store: &SqlStore, status: keygate_core::model::Account
         display_name: format!("Released {}", fixtures::tag()),
         status,
         basic_auth: false,
+        rate_limit: None,
         created_at: t - 10,
         updated_at: t - 5,
     };
