@@ -5,6 +5,7 @@
 //! by the server, the CLI and the store.
 
 pub mod claims;
+pub mod contact;
 pub mod crypto;
 pub mod email;
 pub mod error;
