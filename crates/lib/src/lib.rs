@@ -13,6 +13,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod basic;
+pub mod contacts;
 pub mod domain_keys;
 pub mod error;
 pub mod legacy;

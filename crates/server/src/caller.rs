@@ -82,65 +82,101 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
         let Ok(ClientAddr(addr)) = ClientAddr::from_request_parts(parts, s).await;
-        let caller = authenticate(parts, s, addr).await?;
-        let p = &caller.0;
-        s.rate_limits.check_in(
-            &p.account,
-            &format!("{}:{}", p.credential.kind(), p.credential.id()),
-        )?;
-        Ok(caller)
+        let principal = match from_headers(s, &parts.headers, addr).await {
+            Some(result) => result?,
+            None => {
+                return Err(Problem::unauthorized(
+                    "credentials are required: an access token (Authorization: Bearer), or where enabled Basic or a legacy key",
+                    bearer_challenge(None, ""),
+                ))
+            }
+        };
+        charge(s, &principal)?;
+        Ok(Caller(principal))
     }
 }
 
-/// Whichever credential the request carries, checked.
-async fn authenticate(
-    parts: &mut Parts,
+/// Takes one request from the credential's rate-limit bucket.
+pub fn charge(s: &AppState, p: &Principal) -> Result<(), Problem> {
+    let bucket = format!("{}:{}", p.credential.kind(), p.credential.id());
+    s.rate_limits.check_in(&p.account, &bucket)
+}
+
+/// The credential of the request's headers, checked; `None` when it carries none.
+pub async fn from_headers(
     s: &AppState,
+    headers: &HeaderMap,
     addr: Option<std::net::IpAddr>,
-) -> Result<Caller, Problem> {
-    let kg = &s.keygate;
-    let guess = |e: &AuthError| matches!(e, AuthError::InvalidCredentials);
-    let headers = &parts.headers;
+) -> Option<Result<Principal, Problem>> {
     if let Some(token) = bearer_token(headers) {
-        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        return s
-            .keygate
-            .validate_for_request(token, origin, &s.own_origin)
-            .await
-            .map(Caller)
-            .map_err(token_problem);
+        return Some(from_token(s, token, headers).await);
     }
     if let Some(value) = authorization(headers, "basic") {
-        let challenge = "Basic realm=\"keygate\", charset=\"UTF-8\"";
-        let Some((user, pass)) = basic_credentials(value) else {
-            return Err(Problem::unauthorized(
-                "the Basic credentials are not valid base64 of email:password",
-                challenge.into(),
-            ));
-        };
-        let attempt = Attempt::from(addr).user(&user);
-        return kg
-            .guarded(&attempt, kg.authenticate_basic(&user, &pass), guess)
-            .await
-            .map(Caller)
-            .map_err(|g| refusal(g, |e| direct_problem(e, challenge)));
+        return Some(from_basic(s, value, addr).await);
     }
-    if let Some(key) = headers.get(LEGACY_KEY_HEADER).and_then(|v| v.to_str().ok()) {
-        // A legacy key is its own secret and names nothing else: a wrong one is charged to the address.
-        return kg
-            .guarded(
-                &Attempt::from(addr),
-                kg.authenticate_legacy_key(key.trim()),
-                guess,
-            )
-            .await
-            .map(Caller)
-            .map_err(|g| refusal(g, |e| direct_problem(e, "LegacyKey")));
+    let key = headers.get(LEGACY_KEY_HEADER).and_then(|v| v.to_str().ok())?;
+    Some(from_legacy_key(s, key, addr).await)
+}
+
+/// An access token, from a header or (XML-RPC) a parameter; the request's `Origin` still applies.
+pub async fn from_token(s: &AppState, token: &str, headers: &HeaderMap) -> Result<Principal, Problem> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    s.keygate
+        .validate_for_request(token, origin, &s.own_origin)
+        .await
+        .map_err(token_problem)
+}
+
+fn is_guess(e: &AuthError) -> bool {
+    matches!(e, AuthError::InvalidCredentials)
+}
+
+async fn from_basic(s: &AppState, value: &str, addr: Option<std::net::IpAddr>) -> Result<Principal, Problem> {
+    let challenge = "Basic realm=\"keygate\", charset=\"UTF-8\"";
+    let Some((user, pass)) = basic_credentials(value) else {
+        return Err(Problem::unauthorized(
+            "the Basic credentials are not valid base64 of email:password",
+            challenge.into(),
+        ));
+    };
+    let kg = &s.keygate;
+    let attempt = Attempt::from(addr).user(&user);
+    kg.guarded(&attempt, kg.authenticate_basic(&user, &pass), is_guess)
+        .await
+        .map_err(|g| refusal(g, |e| direct_problem(e, challenge)))
+}
+
+/// A legacy key, from its header or (XML-RPC) the first parameter. It is its own secret and names
+/// nothing else, so a wrong one is charged to the address.
+pub async fn from_legacy_key(
+    s: &AppState,
+    key: &str,
+    addr: Option<std::net::IpAddr>,
+) -> Result<Principal, Problem> {
+    let kg = &s.keygate;
+    kg.guarded(
+        &Attempt::from(addr),
+        kg.authenticate_legacy_key(key.trim()),
+        is_guess,
+    )
+    .await
+    .map_err(|g| refusal(g, |e| direct_problem(e, "LegacyKey")))
+}
+
+/// The `Deprecation` (RFC 9745) and, when configured, `Sunset` (RFC 8594) fields of legacy-key answers.
+pub fn deprecation_headers(s: &AppState) -> Vec<(header::HeaderName, HeaderValue)> {
+    let settings = s.keygate.legacy_key_settings();
+    let mut out = Vec::new();
+    if let Ok(v) = HeaderValue::from_str(&format!("@{}", settings.deprecated_since)) {
+        out.push((header::HeaderName::from_static("deprecation"), v));
     }
-    Err(Problem::unauthorized(
-        "credentials are required: an access token (Authorization: Bearer), or where enabled Basic or a legacy key",
-        bearer_challenge(None, ""),
-    ))
+    if let Some(sunset) = settings.sunset {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(sunset.max(0) as u64);
+        if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+            out.push((header::HeaderName::from_static("sunset"), v));
+        }
+    }
+    out
 }
 
 /// Every response to a request made with a legacy key says the door is deprecated (RFC 9745), and when
@@ -150,17 +186,7 @@ pub async fn legacy_deprecation_headers(State(s): State<AppState>, req: Request,
         req.headers().contains_key(LEGACY_KEY_HEADER) && !req.headers().contains_key(header::AUTHORIZATION);
     let mut res = next.run(req).await;
     if legacy {
-        let settings = s.keygate.legacy_key_settings();
-        let h = res.headers_mut();
-        if let Ok(v) = HeaderValue::from_str(&format!("@{}", settings.deprecated_since)) {
-            h.insert("deprecation", v);
-        }
-        if let Some(sunset) = settings.sunset {
-            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(sunset.max(0) as u64);
-            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
-                h.insert("sunset", v);
-            }
-        }
+        res.headers_mut().extend(deprecation_headers(&s));
     }
     res
 }

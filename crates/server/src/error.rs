@@ -177,19 +177,23 @@ impl IntoResponse for Problem {
     }
 }
 
+impl From<keygate_core::InvalidInput> for Problem {
+    fn from(i: keygate_core::InvalidInput) -> Self {
+        let mut p = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Invalid field",
+            i.to_string(),
+        );
+        p.field = Some(i.field);
+        p
+    }
+}
+
 impl From<ManageError> for Problem {
     fn from(e: ManageError) -> Self {
         match e {
-            ManageError::Invalid(i) => {
-                let mut p = Self::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid-field",
-                    "Invalid field",
-                    i.to_string(),
-                );
-                p.field = Some(i.field);
-                p
-            }
+            ManageError::Invalid(i) => i.into(),
             ManageError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ManageError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", "Conflict", m),
             ManageError::Store(e) => Self::internal(e),

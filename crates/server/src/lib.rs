@@ -41,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::admin::router(state.clone()))
         .merge(routes::health::router())
         .merge(routes::me::router())
+        .merge(routes::contacts::router())
+        .merge(routes::xmlrpc::router())
         .route("/assets/keygate.css", get(stylesheet));
     if state.demo {
         app = app.merge(routes::demo::router());

@@ -6,6 +6,7 @@
 //! differ only in their migrations and in the rare method that needs a backend-specific statement.
 
 use async_trait::async_trait;
+use keygate_core::contact::{Contact, ContactInput, DuplicateOption, EmailStatusRecord};
 use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
     Account, AccountStatus, AdminToken, ApiKey, App, AppStatus, AssertionKey, AuditEvent, AuthorizationCode,
@@ -15,7 +16,9 @@ use keygate_core::model::{
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
 
+mod contacts;
 mod sql;
+pub use contacts::*;
 pub use sql::{connect, Backend, SqlStore};
 
 #[cfg(any(test, feature = "conformance"))]
@@ -400,6 +403,64 @@ pub trait Store: Send + Sync + 'static {
     /// the token's expiry, retired signing keys past `publish_until`, key sessions past their end, and
     /// assertion jtis past their expiry.
     async fn purge_expired(&self, now: i64) -> Result<PurgeReport>;
+
+    // --- contacts ---------------------------------------------------------------------------------
+    // Every write that changes something writes its event in the same transaction; one that changes
+    // nothing writes none. Nothing ever reads or writes across accounts.
+
+    /// Stores a new contact under the account's next id (ids increase per account and are never reused),
+    /// with `version` 1; `contact.id` and `contact.version` are ignored. Event `contact.add`.
+    async fn create_contact(&self, account: &AccountName, contact: &Contact) -> Result<Contact>;
+    /// `None` if the account has no contact `id` (whoever else has one).
+    async fn get_contact(&self, account: &AccountName, id: i64) -> Result<Option<Contact>>;
+    /// Applies `change` to the contact as stored, if its version is `if_version` (when given).
+    /// Event `contact.edit` when it changed something.
+    async fn update_contact(
+        &self,
+        account: &AccountName,
+        id: i64,
+        if_version: Option<i64>,
+        change: ContactChange<'_>,
+    ) -> Result<ContactWrite<Contact>>;
+    /// Event `contact.delete` (dated now). The id is not reused.
+    async fn delete_contact(
+        &self,
+        account: &AccountName,
+        id: i64,
+        if_version: Option<i64>,
+    ) -> Result<ContactWrite<()>>;
+    /// Creates `input` unless a contact matches it by `option` (the first match by id, among contacts
+    /// holding the input's primary email), which is then updated with `input` as a patch. Atomic: two
+    /// concurrent upserts of one address make one contact. Returns the contact and whether it is new.
+    async fn upsert_contact(
+        &self,
+        account: &AccountName,
+        input: &ContactInput,
+        option: DuplicateOption,
+        now: i64,
+    ) -> Result<ContactWrite<(Contact, bool)>>;
+    /// The page `query` asks for, in its order (ties by id, in the same direction), and how many match in
+    /// all. `limit` and `offset` are taken as given: the caller bounds them.
+    async fn list_contacts(&self, account: &AccountName, query: &ContactQuery) -> Result<ContactPage>;
+
+    /// `email` is normalised (trimmed, lowercase).
+    async fn get_email_status(&self, account: &AccountName, email: &str)
+        -> Result<Option<EmailStatusRecord>>;
+    /// Applies `change` to the address's status; when it yields a record, stores it and writes
+    /// `event_key` for every contact of the account holding the address. Returns the new record, or
+    /// `Done(None)` when nothing changed; `NotFound` when no contact of the account has the address.
+    /// The events are dated with the record's `changed_at`; the record is stored (and returned) under
+    /// `email`.
+    async fn change_email_status(
+        &self,
+        account: &AccountName,
+        email: &str,
+        event_key: &str,
+        change: EmailStatusChange<'_>,
+    ) -> Result<ContactWrite<Option<EmailStatusRecord>>>;
+
+    /// The account's events after `after_id`, oldest first.
+    async fn list_events(&self, account: &AccountName, after_id: i64, limit: u32) -> Result<Vec<Event>>;
 
     // --- failed authentications ---------------------------------------------------------------------
     /// Counts a failed authentication of `subject` and returns the length of its streak. A streak whose

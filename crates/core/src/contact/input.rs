@@ -122,10 +122,51 @@ impl ContactInput {
         }
     }
 
+    /// The patch an upsert applies to the `existing` contact it matched: as [`into_patch`](Self::into_patch),
+    /// except that an address the contact already holds stays in its slot rather than moving (moving it
+    /// would hold it twice).
+    pub fn into_patch_for(self, existing: &Contact) -> ContactPatch {
+        let mut patch = self.into_patch();
+        if let Patch::Set(emails) = &mut patch.emails {
+            emails.retain(|e| match &e.email {
+                Patch::Set(addr) => {
+                    !existing.has_email(addr)
+                        || existing.email(e.field).is_some_and(|held| {
+                            crate::email::normalize(held) == crate::email::normalize(addr)
+                        })
+                }
+                _ => true,
+            });
+            if emails.is_empty() {
+                patch.emails = Patch::Keep;
+            }
+        }
+        patch
+    }
+
     /// The address a duplicate check looks up: `EMAIL1`, else the first given; normalised.
     pub fn primary_email(&self) -> Option<String> {
         let first = self.emails.iter().min_by_key(|e| e.field)?;
         Some(crate::email::normalize(&first.email)).filter(|e| !e.is_empty())
+    }
+}
+
+/// A stored contact's values as input (for an XML-RPC `addWithDupCheck`, whose struct is first applied to
+/// an empty contact).
+impl From<Contact> for ContactInput {
+    fn from(c: Contact) -> Self {
+        Self {
+            given_name: c.given_name,
+            middle_name: c.middle_name,
+            family_name: c.family_name,
+            company: c.company,
+            job_title: c.job_title,
+            emails: c.emails,
+            phones: c.phones,
+            addresses: c.addresses,
+            tag_ids: c.tag_ids,
+            source: c.source,
+        }
     }
 }
 

@@ -222,3 +222,26 @@ fn duplicate_options() {
         r#""Email""#
     );
 }
+
+#[test]
+fn an_upsert_leaves_a_held_address_in_its_slot() {
+    // sample() holds ann@work.example in EMAIL3 and Ann@Example.com in EMAIL1.
+    let mut c = sample();
+    let input = ContactInput {
+        emails: vec![
+            email(EmailField::Email1, "ANN@WORK.EXAMPLE"),
+            email(EmailField::Email2, "new@x.io"),
+        ],
+        job_title: Some("Buyer".into()),
+        ..ContactInput::default()
+    };
+    assert!(
+        input.clone().into_patch().apply(&mut sample(), 1).is_err(),
+        "moving it would hold it twice"
+    );
+    assert!(input.into_patch_for(&c.clone()).apply(&mut c, 1).unwrap());
+    assert_eq!(c.email(EmailField::Email1), Some("Ann@Example.com"));
+    assert_eq!(c.email(EmailField::Email2), Some("new@x.io"));
+    assert_eq!(c.email(EmailField::Email3), Some("ann@work.example"));
+    assert_eq!(c.job_title.as_deref(), Some("Buyer"));
+}

@@ -10,6 +10,8 @@ mod authorization_code;
 mod bad_input;
 mod cli;
 mod client_credentials;
+mod contacts_rest;
+mod contacts_xmlrpc;
 mod cors;
 mod discovery;
 mod domain_keys;

@@ -1,5 +1,6 @@
 //! Rows with random names, for the conformance checks and for other crates' tests.
 
+use keygate_core::contact::{ContactInput, EmailAddress, EmailField};
 use keygate_core::crypto::{random_bytes, random_string};
 use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
@@ -274,4 +275,25 @@ pub fn legacy_key(account: &AccountName, now: i64) -> LegacyKey {
         updated_at: now,
         revoked_at: None,
     }
+}
+
+/// A contact's input: random given and family names, and `email` in slot `EMAIL1` when given.
+pub fn contact_input(email: Option<&str>) -> ContactInput {
+    ContactInput {
+        given_name: Some(format!("Given {}", tag())),
+        family_name: Some(format!("Family {}", tag())),
+        emails: email
+            .map(|e| EmailAddress {
+                field: EmailField::Email1,
+                email: e.to_owned(),
+            })
+            .into_iter()
+            .collect(),
+        ..ContactInput::default()
+    }
+}
+
+/// A random address, unique to the caller (mixed case: the store compares addresses case-insensitively).
+pub fn contact_email() -> String {
+    format!("Person.{}@Example.com", tag())
 }

@@ -11,8 +11,12 @@
 mod api_keys;
 mod apps;
 mod audit;
+mod contact_listing;
+mod contact_upserts;
+mod contacts;
 mod directory;
 mod domain_keys;
+mod email_statuses;
 pub mod fixtures;
 mod keys;
 mod legacy_keys;
@@ -27,8 +31,12 @@ use crate::{Result, Store, StoreError};
 pub use api_keys::{api_key_assertions, api_keys, key_sessions};
 pub use apps::{admin_tokens, apps};
 pub use audit::audit;
+pub use contact_listing::contact_listing;
+pub use contact_upserts::contact_upserts;
+pub use contacts::contacts;
 pub use directory::{account_rate_limits, accounts, basic_auth_users, users};
 pub use domain_keys::{domain_key_sessions, domain_keys, origin_patterns};
+pub use email_statuses::email_statuses;
 pub use keys::signing_keys;
 pub use legacy_keys::legacy_keys;
 pub use liveness::{domain_key_liveness, key_liveness, liveness, purge};
@@ -57,6 +65,10 @@ pub async fn run_all(store: &dyn Store) {
     basic_auth_users(store).await;
     audit(store).await;
     auth_failures(store).await;
+    contacts(store).await;
+    contact_upserts(store).await;
+    contact_listing(store).await;
+    email_statuses(store).await;
     liveness(store).await;
     key_liveness(store).await;
     domain_key_liveness(store).await;
@@ -92,6 +104,9 @@ pub async fn races(a: &dyn Store, b: &dyn Store) {
     legacy_keys::legacy_key_use_race(a, b).await;
     api_keys::assertion_jti_race(a, b).await;
     lockouts::auth_failure_races(a, b).await;
+    contact_upserts::contact_upsert_race(a, b).await;
+    contact_upserts::contact_update_race(a, b).await;
+    email_statuses::email_status_race(a, b).await;
 }
 
 #[track_caller]

@@ -66,8 +66,13 @@ mod audit;
 mod auth_failures;
 mod codes;
 mod connect;
+mod contact_query;
+mod contact_rows;
+mod contacts;
 mod domain_keys;
+mod email_statuses;
 mod errors;
+mod events;
 mod grants;
 mod legacy_keys;
 mod liveness;
@@ -76,6 +81,8 @@ mod signing_keys;
 mod store_impl;
 mod users;
 
+#[cfg(test)]
+mod contact_tests;
 #[cfg(test)]
 mod tests;
 

@@ -1,6 +1,7 @@
 //! [`Store`] for [`SqlStore`]: each method delegates to the module that owns its table.
 
 use async_trait::async_trait;
+use keygate_core::contact::{Contact, ContactInput, DuplicateOption, EmailStatusRecord};
 use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
     Account, AdminToken, ApiKey, App, AssertionKey, AuditEvent, AuthorizationCode, DomainKey, Grant,
@@ -8,12 +9,14 @@ use keygate_core::model::{
 };
 
 use super::{
-    accounts, admin_tokens, api_keys, apps, audit, auth_failures, codes, domain_keys, grants, legacy_keys,
-    liveness, maintenance, signing_keys, users, Backend, Pool, SqlStore,
+    accounts, admin_tokens, api_keys, apps, audit, auth_failures, codes, contact_query, contacts,
+    domain_keys, email_statuses, events, grants, legacy_keys, liveness, maintenance, signing_keys, users,
+    Backend, Pool, SqlStore,
 };
 use crate::{
-    AccountPatch, AppPatch, AuditQuery, AuthStreak, CodeRedemption, Liveness, LivenessQuery, NewAccount,
-    NewApp, NewAuditEvent, NewUser, PurgeReport, Result, Rotation, Store, UserPatch,
+    AccountPatch, AppPatch, AuditQuery, AuthStreak, CodeRedemption, ContactChange, ContactPage, ContactQuery,
+    ContactWrite, EmailStatusChange, Event, Liveness, LivenessQuery, NewAccount, NewApp, NewAuditEvent,
+    NewUser, PurgeReport, Result, Rotation, Store, UserPatch,
 };
 
 #[async_trait]
@@ -289,6 +292,69 @@ impl Store for SqlStore {
 
     async fn purge_expired(&self, now: i64) -> Result<PurgeReport> {
         maintenance::purge_expired(self, now).await
+    }
+
+    async fn create_contact(&self, account: &AccountName, contact: &Contact) -> Result<Contact> {
+        contacts::create(self, account, contact).await
+    }
+
+    async fn get_contact(&self, account: &AccountName, id: i64) -> Result<Option<Contact>> {
+        contacts::get(self, account, id).await
+    }
+
+    async fn update_contact(
+        &self,
+        account: &AccountName,
+        id: i64,
+        if_version: Option<i64>,
+        change: ContactChange<'_>,
+    ) -> Result<ContactWrite<Contact>> {
+        contacts::update(self, account, id, if_version, change).await
+    }
+
+    async fn delete_contact(
+        &self,
+        account: &AccountName,
+        id: i64,
+        if_version: Option<i64>,
+    ) -> Result<ContactWrite<()>> {
+        contacts::delete(self, account, id, if_version).await
+    }
+
+    async fn upsert_contact(
+        &self,
+        account: &AccountName,
+        input: &ContactInput,
+        option: DuplicateOption,
+        now: i64,
+    ) -> Result<ContactWrite<(Contact, bool)>> {
+        contacts::upsert(self, account, input, option, now).await
+    }
+
+    async fn list_contacts(&self, account: &AccountName, query: &ContactQuery) -> Result<ContactPage> {
+        contact_query::list(self, account, query).await
+    }
+
+    async fn get_email_status(
+        &self,
+        account: &AccountName,
+        email: &str,
+    ) -> Result<Option<EmailStatusRecord>> {
+        email_statuses::get(self, account, email).await
+    }
+
+    async fn change_email_status(
+        &self,
+        account: &AccountName,
+        email: &str,
+        event_key: &str,
+        change: EmailStatusChange<'_>,
+    ) -> Result<ContactWrite<Option<EmailStatusRecord>>> {
+        email_statuses::change(self, account, email, event_key, change).await
+    }
+
+    async fn list_events(&self, account: &AccountName, after_id: i64, limit: u32) -> Result<Vec<Event>> {
+        events::list(self, account, after_id, limit).await
     }
 
     async fn rate_limit_overrides(&self) -> Result<Vec<(AccountName, RateLimit)>> {

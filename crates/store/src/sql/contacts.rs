@@ -1,0 +1,242 @@
+//! Contacts: per-account ids, conditional updates and deletes, and upserts by email. Every write that
+//! changes something appends its event in the same transaction.
+//!
+//! Lock order, so that writers never deadlock: the account's `contact_ids` row first (creates, upserts,
+//! email-status changes), then contact rows (updates, deletes, upsert candidates).
+
+use keygate_core::contact::{Contact, ContactInput, DuplicateOption};
+use keygate_core::ids::AccountName;
+
+use super::contact_rows::{
+    bind_contact, contact_columns, ContactRow, ContactValues, INSERT_CONTACT, LOCK_CONTACT, UPDATE_CONTACT,
+};
+use super::errors::write_error;
+use super::events::insert_contact_event;
+use super::{BeginWrite, SqlStore};
+use crate::{ContactChange, ContactWrite, Result, StoreError, CONTACT_ADD, CONTACT_DELETE, CONTACT_EDIT};
+
+/// Hands out the account `$1`'s next id. The row stays locked until the transaction ends.
+const NEXT_ID: &str = "INSERT INTO contact_ids (account, last_id) VALUES ($1, 1) \
+     ON CONFLICT (account) DO UPDATE SET last_id = contact_ids.last_id + 1 RETURNING last_id";
+
+/// Locks the account `$1`'s id counter without moving it (creating it if need be): upserts of one
+/// account queue here, so each sees the contacts the one before it committed.
+const LOCK_ACCOUNT: &str = "INSERT INTO contact_ids (account, last_id) VALUES ($1, 0) \
+     ON CONFLICT (account) DO UPDATE SET last_id = contact_ids.last_id";
+
+/// The contacts of `$1` holding the normalised address `$2` in any slot, locked (see [`LOCK_CONTACT`]).
+/// In no particular order.
+const LOCK_HOLDERS: &str = concat!(
+    "UPDATE contacts SET version = version WHERE account = $1 ",
+    "AND (email1_norm = $2 OR email2_norm = $2 OR email3_norm = $2) RETURNING ",
+    contact_columns!()
+);
+
+/// Gives the contact `$c` (a `&mut Contact`) the account's next id and inserts it, with its
+/// `contact.add` event, into the transaction `$tx`. `MissingReference` if the account does not exist.
+macro_rules! insert_new_contact {
+    ($tx:expr, $account:expr, $c:expr) => {{
+        let c: &mut Contact = $c;
+        let account: &AccountName = $account;
+        let missing = || format!("account {account}");
+        c.id = sqlx::query_scalar::<_, i64>(NEXT_ID)
+            .bind(account.as_str())
+            .fetch_one(&mut *$tx)
+            .await
+            .map_err(|e| write_error(e, String::new(), missing()))?;
+        let values = ContactValues::of(c)?;
+        bind_contact!(sqlx::query(INSERT_CONTACT), account.as_str(), &values)
+            .execute(&mut *$tx)
+            .await
+            .map_err(|e| write_error(e, format!("contact {}", c.id), missing()))?;
+        insert_contact_event!($tx, account.as_str(), CONTACT_ADD, c.id, c.updated_at)?;
+    }};
+}
+
+/// Rewrites the row of `$c` if it is still at `$old_version`, with a `contact.edit` event. Evaluates to
+/// whether it was.
+macro_rules! rewrite_contact {
+    ($tx:expr, $account:expr, $c:expr, $old_version:expr) => {{
+        let c: &Contact = $c;
+        let values = ContactValues::of(c)?;
+        let written = bind_contact!(sqlx::query(UPDATE_CONTACT), $account.as_str(), &values)
+            .bind($old_version)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        if written == 1 {
+            insert_contact_event!($tx, $account.as_str(), CONTACT_EDIT, c.id, c.updated_at)?;
+        }
+        written == 1
+    }};
+}
+
+pub(super) async fn create(db: &SqlStore, account: &AccountName, contact: &Contact) -> Result<Contact> {
+    let mut c = contact.clone();
+    c.version = 1;
+    dispatch!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        insert_new_contact!(tx, account, &mut c);
+        tx.commit().await?;
+        Ok(c)
+    })
+}
+
+pub(super) async fn get(db: &SqlStore, account: &AccountName, id: i64) -> Result<Option<Contact>> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, ContactRow>(concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM contacts WHERE account = $1 AND id = $2"
+        ))
+        .bind(account.as_str())
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    row.map(Contact::try_from).transpose()
+}
+
+pub(super) async fn update(
+    db: &SqlStore,
+    account: &AccountName,
+    id: i64,
+    if_version: Option<i64>,
+    change: ContactChange<'_>,
+) -> Result<ContactWrite<Contact>> {
+    dispatch!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let row = sqlx::query_as::<_, ContactRow>(LOCK_CONTACT)
+            .bind(account.as_str())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(ContactWrite::NotFound);
+        };
+        let old = row.version();
+        if if_version.is_some_and(|v| v != old) {
+            tx.rollback().await?;
+            return Ok(ContactWrite::Stale { current_version: old });
+        }
+        let stored = Contact::try_from(row)?;
+        let mut c = stored.clone();
+        let outcome = match change(&mut c) {
+            Err(invalid) => ContactWrite::Invalid(invalid),
+            Ok(false) => ContactWrite::Done(stored),
+            Ok(true) => {
+                // The key and the version are the store's: a change cannot move the contact elsewhere.
+                (c.id, c.version) = (id, old + 1);
+                // The row is locked, so it is still at `old`; were it not, nothing is written.
+                if !rewrite_contact!(tx, account, &c, old) {
+                    return Err(StoreError::Conflict(format!(
+                        "contact {id} (changed concurrently)"
+                    )));
+                }
+                tx.commit().await?;
+                return Ok(ContactWrite::Done(c));
+            }
+        };
+        tx.rollback().await?;
+        Ok(outcome)
+    })
+}
+
+pub(super) async fn delete(
+    db: &SqlStore,
+    account: &AccountName,
+    id: i64,
+    if_version: Option<i64>,
+) -> Result<ContactWrite<()>> {
+    dispatch!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let row = sqlx::query_as::<_, ContactRow>(LOCK_CONTACT)
+            .bind(account.as_str())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(ContactWrite::NotFound);
+        };
+        let current = row.version();
+        if if_version.is_some_and(|v| v != current) {
+            tx.rollback().await?;
+            return Ok(ContactWrite::Stale {
+                current_version: current,
+            });
+        }
+        sqlx::query("DELETE FROM contacts WHERE account = $1 AND id = $2")
+            .bind(account.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let now = keygate_core::time::now();
+        insert_contact_event!(tx, account.as_str(), CONTACT_DELETE, id, now)?;
+        tx.commit().await?;
+        Ok(ContactWrite::Done(()))
+    })
+}
+
+pub(super) async fn upsert(
+    db: &SqlStore,
+    account: &AccountName,
+    input: &ContactInput,
+    option: DuplicateOption,
+    now: i64,
+) -> Result<ContactWrite<(Contact, bool)>> {
+    let email = input.primary_email();
+    dispatch!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        // An input without an email matches nothing: no candidates to look for.
+        if let Some(email) = &email {
+            sqlx::query(LOCK_ACCOUNT)
+                .bind(account.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, String::new(), format!("account {account}")))?;
+            let rows = sqlx::query_as::<_, ContactRow>(LOCK_HOLDERS)
+                .bind(account.as_str())
+                .bind(email)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut holders = rows
+                .into_iter()
+                .map(Contact::try_from)
+                .collect::<Result<Vec<_>>>()?;
+            holders.sort_by_key(|c| c.id);
+            if let Some(existing) = holders.into_iter().find(|c| option.matches(c, input)) {
+                let mut c = existing.clone();
+                let outcome = match input.clone().into_patch_for(&c).apply(&mut c, now) {
+                    Err(invalid) => ContactWrite::Invalid(invalid),
+                    Ok(false) => ContactWrite::Done((existing, false)),
+                    Ok(true) => {
+                        (c.id, c.version) = (existing.id, existing.version + 1);
+                        if !rewrite_contact!(tx, account, &c, existing.version) {
+                            let id = existing.id;
+                            return Err(StoreError::Conflict(format!(
+                                "contact {id} (changed concurrently)"
+                            )));
+                        }
+                        tx.commit().await?;
+                        return Ok(ContactWrite::Done((c, false)));
+                    }
+                };
+                tx.rollback().await?;
+                return Ok(outcome);
+            }
+        }
+        // Checked before an id is handed out (the rollback would return it anyway).
+        let mut c = match input.clone().into_contact(0, now) {
+            Ok(c) => c,
+            Err(invalid) => {
+                tx.rollback().await?;
+                return Ok(ContactWrite::Invalid(invalid));
+            }
+        };
+        insert_new_contact!(tx, account, &mut c);
+        tx.commit().await?;
+        Ok(ContactWrite::Done((c, true)))
+    })
+}
