@@ -32,6 +32,7 @@ pub struct AccessTokenClaims {
 
 /// The party acting on behalf of `sub`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActClaim {
     pub sub: String,
     pub client_id: String,

@@ -56,6 +56,7 @@ pub enum KeyPurpose {
     SigningKeyEncryption,
     FormTickets,
     AssertionSecrets,
+    HookSecrets,
 }
 
 impl KeyPurpose {
@@ -65,6 +66,7 @@ impl KeyPurpose {
             KeyPurpose::SigningKeyEncryption => b"keygate v1 signing key encryption",
             KeyPurpose::FormTickets => b"keygate v1 form tickets",
             KeyPurpose::AssertionSecrets => b"keygate v1 assertion secrets",
+            KeyPurpose::HookSecrets => b"keygate v1 hook signing secrets",
         }
     }
 }

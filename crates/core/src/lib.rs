@@ -11,11 +11,15 @@ pub mod email;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod net;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod password;
 pub mod pkce;
 pub mod scope;
 pub mod secret;
 pub mod time;
 pub mod uri;
+pub mod webhook;
 
 pub use error::InvalidInput;

@@ -18,6 +18,7 @@ use crate::{ManageError, Manager};
 type Result<T> = std::result::Result<T, ManageError>;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     pub name: String,
@@ -32,6 +33,7 @@ pub struct CreateApiKey {
 
 /// A public key for verifying a key's JWT assertions.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetAssertionKey {
     pub alg: AssertionAlg,
@@ -40,6 +42,7 @@ pub struct SetAssertionKey {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     pub account: Option<String>,

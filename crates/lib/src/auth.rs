@@ -17,8 +17,10 @@ use crate::Keygate;
 
 /// The answer of `/auth` and `/auth/refresh`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthToken {
     pub access_token: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub token_type: &'static str,
     pub expires_in: i64,
     /// Unix time; clients schedule their refresh from it.

@@ -16,6 +16,7 @@ use crate::{ManageError, Manager};
 type Result<T> = std::result::Result<T, ManageError>;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateDomainKey {
     pub name: String,

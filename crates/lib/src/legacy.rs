@@ -16,16 +16,19 @@ use crate::{Actor, Keygate, ManageError, Manager};
 type Result<T> = std::result::Result<T, ManageError>;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateLegacyKey {
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegacyKeyView {
     pub id: String,
     pub account: String,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::KeyStatus))]
     pub status: String,
     pub key_last4: String,
     /// How many calls it authenticated: who still depends on it.
@@ -52,6 +55,7 @@ impl From<&LegacyKey> for LegacyKeyView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegacyKeyWithSecret {
     #[serde(flatten)]
     pub key: LegacyKeyView,

@@ -16,6 +16,7 @@ pub mod basic;
 pub mod contacts;
 pub mod domain_keys;
 pub mod error;
+pub mod hooks;
 pub mod legacy;
 pub mod lockout;
 pub mod manage;
@@ -28,7 +29,9 @@ pub mod views;
 pub use audit::Actor;
 pub use error::{ManageError, OAuthError, OAuthErrorCode};
 pub use manage::Manager;
-pub use settings::{ApiKeySettings, LegacyKeySettings, LockoutSettings, Settings, TokenSettings};
+pub use settings::{
+    ApiKeySettings, HookSettings, LegacyKeySettings, LockoutSettings, Settings, TokenSettings,
+};
 use signing::{KeyError, Keyring};
 
 #[derive(Clone)]
@@ -42,6 +45,8 @@ struct Inner {
     api_keys: ApiKeySettings,
     legacy_keys: LegacyKeySettings,
     lockouts: LockoutSettings,
+    hooks: HookSettings,
+    hook_sealer: Sealer,
     pepper: Pepper,
     tickets: aws_lc_rs::hmac::Key,
     /// Seals the secrets of API keys that sign HS256 assertions.
@@ -57,6 +62,7 @@ impl Keygate {
             api_keys,
             legacy_keys,
             lockouts,
+            hooks,
         } = all;
         let retire_publish_for = settings.max_access_token_ttl + settings.leeway + MAINTENANCE_INTERVAL_SECS;
         let keyring = Keyring::open(
@@ -79,6 +85,8 @@ impl Keygate {
                 api_keys,
                 legacy_keys,
                 lockouts,
+                hooks,
+                hook_sealer: Sealer::new(master.derive(KeyPurpose::HookSecrets)),
                 keyring,
             }),
         })
@@ -92,6 +100,12 @@ impl Keygate {
     }
     pub fn api_key_settings(&self) -> &ApiKeySettings {
         &self.inner.api_keys
+    }
+    pub fn hook_settings(&self) -> &HookSettings {
+        &self.inner.hooks
+    }
+    pub(crate) fn hook_sealer(&self) -> &Sealer {
+        &self.inner.hook_sealer
     }
     pub fn lockout_settings(&self) -> &LockoutSettings {
         &self.inner.lockouts

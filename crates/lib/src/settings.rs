@@ -151,6 +151,7 @@ pub struct Settings {
     pub api_keys: ApiKeySettings,
     pub legacy_keys: LegacyKeySettings,
     pub lockouts: LockoutSettings,
+    pub hooks: HookSettings,
 }
 
 /// Legacy static keys: deprecated, but existing integrations must keep working.
@@ -276,5 +277,67 @@ mod tests {
             "no overflow on long streaks"
         );
         assert_eq!(s.lock_for(100, 0), None, "0 free attempts turns lock-outs off");
+    }
+}
+
+/// REST Hooks: verification, batching and delivery. Durations in seconds unless named otherwise.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HookSettings {
+    /// How long events gather before a delivery is made of them (milliseconds).
+    pub debounce_ms: u64,
+    /// The most events one delivery carries.
+    pub max_batch: u32,
+    /// A receiver that has not answered 2xx within this long has failed the attempt.
+    pub timeout: u64,
+    /// The delay before each attempt: the first is immediate, and after the last the delivery fails.
+    pub retry_schedule: Vec<u64>,
+    /// A subscription failing for this long without a success turns inactive.
+    pub inactive_after: i64,
+    /// How long a rotated secret's signature is still sent beside the new one.
+    pub secret_rotation_grace: i64,
+    /// Deliveries sent at once by one node.
+    pub concurrency: usize,
+    /// Development and tests only: allow `http://` hook URLs and private, loopback and link-local
+    /// targets. Never in production: it opens Keygate to SSRF.
+    pub allow_private_targets: bool,
+}
+
+impl Default for HookSettings {
+    fn default() -> Self {
+        Self {
+            debounce_ms: 2000,
+            max_batch: 1000,
+            timeout: 15,
+            retry_schedule: vec![0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+            inactive_after: 5 * 86_400,
+            secret_rotation_grace: 86_400,
+            concurrency: 32,
+            allow_private_targets: false,
+        }
+    }
+}
+
+impl HookSettings {
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !(1..=1000).contains(&self.max_batch) {
+            out.push("hooks.max_batch must be between 1 and 1000".into());
+        }
+        if !(1..=300).contains(&self.timeout) {
+            out.push("hooks.timeout must be between 1 and 300 seconds".into());
+        }
+        if self.retry_schedule.is_empty() {
+            out.push("hooks.retry_schedule needs at least one attempt".into());
+        }
+        if self.concurrency == 0 {
+            out.push("hooks.concurrency must be at least 1".into());
+        }
+        if self.inactive_after <= 0 || self.secret_rotation_grace < 0 {
+            out.push(
+                "hooks.inactive_after must be positive and hooks.secret_rotation_grace not negative".into(),
+            );
+        }
+        out
     }
 }

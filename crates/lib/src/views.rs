@@ -8,9 +8,11 @@ use keygate_core::time::now;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountView {
     pub name: String,
     pub display_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::AccountStatus))]
     pub status: String,
     pub basic_auth: bool,
     /// `null`: the server's default limit applies.
@@ -34,11 +36,14 @@ impl From<&Account> for AccountView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: String,
     pub account: String,
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::Role))]
     pub role: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::UserStatus))]
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -59,9 +64,11 @@ impl From<&User> for UserView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppView {
     pub client_id: String,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::ClientType))]
     pub client_type: String,
     pub owner_account: Option<String>,
     pub redirect_uris: Vec<String>,
@@ -69,6 +76,7 @@ pub struct AppView {
     pub allowed_scopes: String,
     pub access_token_ttl: Option<i64>,
     pub refresh_token_ttl: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::AppStatus))]
     pub status: String,
     /// The last four characters of the current secret, as support may quote them.
     pub secret_last4: Option<String>,
@@ -108,6 +116,7 @@ impl From<&App> for AppView {
 
 /// An app with its secret, returned exactly once: at creation or rotation.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppWithSecret {
     #[serde(flatten)]
     pub app: AppView,
@@ -115,6 +124,7 @@ pub struct AppWithSecret {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminTokenView {
     pub id: String,
     pub name: String,
@@ -136,6 +146,7 @@ impl From<&AdminToken> for AdminTokenView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminTokenWithSecret {
     #[serde(flatten)]
     pub token: AdminTokenView,
@@ -143,9 +154,12 @@ pub struct AdminTokenWithSecret {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SigningKeyView {
     pub kid: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::SigningAlgorithm))]
     pub algorithm: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::KeyState))]
     pub state: String,
     pub created_at: i64,
     pub activated_at: Option<i64>,
@@ -168,17 +182,21 @@ impl From<&SigningKeyRecord> for SigningKeyView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
     /// The public key id, sent as `X-Api-Key`.
     pub id: String,
     pub account: String,
     pub name: String,
     /// `user` (acts as `user_id`) or `account` (a service key).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub acts_as: &'static str,
     pub user_id: Option<String>,
     pub scopes: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::KeyStatus))]
     pub status: String,
     /// How the key signs JWT assertions, if it may (`HS256`, `ES256`, `EdDSA`, `RS256`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<keygate_core::model::AssertionAlg>))]
     pub assertion_alg: Option<String>,
     pub secret_last4: String,
     pub previous_secret_last4: Option<String>,
@@ -215,6 +233,7 @@ impl From<&ApiKey> for ApiKeyView {
 
 /// An API key with its secret, returned exactly once: at creation or rotation.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyWithSecret {
     #[serde(flatten)]
     pub key: ApiKeyView,
@@ -222,6 +241,7 @@ pub struct ApiKeyWithSecret {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEventView {
     pub id: i64,
     pub at: i64,
@@ -248,6 +268,7 @@ impl From<&AuditEvent> for AuditEventView {
 
 /// A domain key is public by design: its id is shown in full.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DomainKeyView {
     pub id: String,
     pub account: String,
@@ -255,6 +276,7 @@ pub struct DomainKeyView {
     pub name: String,
     pub origins: Vec<String>,
     pub scopes: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = keygate_core::model::KeyStatus))]
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use keygate_lib::{ApiKeySettings, LegacyKeySettings, LockoutSettings, Settings, TokenSettings};
+use keygate_lib::{
+    ApiKeySettings, HookSettings, LegacyKeySettings, LockoutSettings, Settings, TokenSettings,
+};
 
 use crate::rate_limit::RateLimitConfig;
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,7 @@ pub struct Config {
     pub legacy_keys: LegacyKeySettings,
     pub rate_limits: RateLimitConfig,
     pub lockouts: LockoutSettings,
+    pub hooks: HookSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +78,7 @@ impl Default for Config {
             legacy_keys: LegacyKeySettings::default(),
             rate_limits: RateLimitConfig::default(),
             lockouts: LockoutSettings::default(),
+            hooks: HookSettings::default(),
         }
     }
 }
@@ -129,6 +133,7 @@ impl Config {
             api_keys: self.api_keys.clone(),
             legacy_keys: self.legacy_keys.clone(),
             lockouts: self.lockouts.clone(),
+            hooks: self.hooks.clone(),
         }
     }
 
@@ -142,6 +147,7 @@ impl Config {
         out.extend(self.api_keys.problems(self.tokens.max_access_token_ttl));
         out.extend(self.legacy_keys.problems());
         out.extend(self.lockouts.problems());
+        out.extend(self.hooks.problems());
         match url::Url::parse(&self.public_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {}
             _ => out.push(format!(

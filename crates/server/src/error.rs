@@ -5,7 +5,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keygate_lib::{ManageError, OAuthError, OAuthErrorCode};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An OAuth endpoint's error response; the status follows from the error code unless overridden
 /// (413 for an oversized body, 429 when over a limit).
@@ -50,8 +51,10 @@ impl IntoResponse for OAuthErrorResponse {
             OAuthErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         });
-        let body =
-            Json(json!({"error": self.error.code.as_str(), "error_description": self.error.description}));
+        let body = Json(OAuthErrorBody {
+            error: self.error.code.as_str(),
+            error_description: self.error.description,
+        });
         let mut res = (status, no_store(), body).into_response();
         for (name, value) in self.headers {
             if let Ok(v) = HeaderValue::from_str(&value) {
@@ -66,6 +69,17 @@ impl IntoResponse for OAuthErrorResponse {
         }
         res
     }
+}
+
+/// RFC 6749 §5.2: the body of every error of the OAuth endpoints (`/oauth/token`, `/oauth/revoke`,
+/// `/oauth/introspect`), sent with `Cache-Control: no-store`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OAuthError, example = json!({"error": "invalid_grant", "error_description": "the authorization code is invalid or has expired"}))]
+pub struct OAuthErrorBody {
+    #[schema(value_type = crate::openapi::schemas::OAuthErrorCode)]
+    pub error: &'static str,
+    /// For the developer reading the response; never contains a secret.
+    pub error_description: String,
 }
 
 /// Token responses and their errors must not be cached (RFC 6749 §5.1).
@@ -150,20 +164,45 @@ impl Problem {
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// RFC 9457 problem details: the body of every error of the REST and admin APIs, sent as
+/// `application/problem+json`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Problem, example = json!({
+    "type": "urn:keygate:problem:invalid-field",
+    "title": "Invalid field",
+    "status": 422,
+    "detail": "tag_ids: tag ids must be positive",
+    "field": "tag_ids"
+}))]
+pub struct ProblemBody {
+    /// `urn:keygate:problem:` and a stable kind (`not-found`, `invalid-field`, `unauthorized`, …).
+    #[serde(rename = "type")]
+    #[schema(example = "urn:keygate:problem:not-found")]
+    pub kind: String,
+    pub title: &'static str,
+    /// The HTTP status, repeated.
+    pub status: u16,
+    pub detail: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
+    pub field: Option<&'static str>,
+    /// A short machine-readable code clients branch on (`token_expired`, `insufficient_scope`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
+    pub error: Option<&'static str>,
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let mut body = json!({
-            "type": format!("urn:keygate:problem:{}", self.kind),
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        if let Some(field) = self.field {
-            body["field"] = json!(field);
-        }
-        if let Some(code) = self.code {
-            body["error"] = json!(code);
-        }
+        let body = ProblemBody {
+            kind: format!("urn:keygate:problem:{}", self.kind),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            field: self.field,
+            error: self.code,
+        };
         let mut res = (self.status, Json(body)).into_response();
         res.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -22,7 +21,9 @@ pub mod cors;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod hooks;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
 pub mod routes;
@@ -30,10 +31,13 @@ pub mod state;
 
 pub use config::Config;
 use error::Problem;
+use routes::table::Routes;
 pub use state::AppState;
 
-pub fn router(state: AppState) -> Router {
-    let mut app = Router::new()
+/// Every route of the server, each recorded with its method and path as it is added (the OpenAPI
+/// document is checked against [`Routes::served`]).
+pub fn routes(state: &AppState) -> Routes {
+    let mut routes = Routes::new()
         .merge(routes::wellknown::router())
         .merge(routes::oauth::router())
         .merge(routes::auth::router())
@@ -43,10 +47,17 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::me::router())
         .merge(routes::contacts::router())
         .merge(routes::xmlrpc::router())
-        .route("/assets/keygate.css", get(stylesheet));
+        .merge(routes::hooks::router())
+        .merge(openapi::router())
+        .get("/assets/keygate.css", stylesheet);
     if state.demo {
-        app = app.merge(routes::demo::router());
+        routes = routes.merge(routes::demo::router());
     }
+    routes
+}
+
+pub fn router(state: AppState) -> Router {
+    let app = routes(&state).into_router();
     let http = &state.config.http;
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -64,6 +75,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The stylesheet of the HTML pages.
+#[utoipa::path(
+    get,
+    path = "/assets/keygate.css",
+    tag = "operations",
+    responses((status = 200, description = "The stylesheet", body = String, content_type = "text/css",
+        headers(("Cache-Control" = String, description = "`public, max-age=3600`"))))
+)]
 async fn stylesheet() -> impl IntoResponse {
     (
         [
@@ -102,6 +121,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let keygate = state.keygate.clone();
     let rate_limits = state.rate_limits.clone();
+    let dispatcher = Arc::new(hooks::dispatcher::Dispatcher::new(
+        state.keygate.clone(),
+        state.hook_client.clone(),
+        state.config.public_url.clone(),
+    ));
+    let deliveries = tokio::spawn(dispatcher.run());
     let maintenance = tokio::spawn(async move {
         let mut tick =
             tokio::time::interval(Duration::from_secs(keygate_lib::MAINTENANCE_INTERVAL_SECS as u64));
@@ -118,6 +143,7 @@ pub async fn serve(
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     maintenance.abort();
+    deliveries.abort();
     result
 }
 
@@ -128,6 +154,8 @@ pub async fn build_state(config: Config, demo: bool) -> Result<AppState, bootstr
     let own_origin = config.own_origin().into();
     let rate_limits = Arc::new(rate_limit::RateLimits::new(&config.rate_limits));
     rate_limits.refresh(keygate.store().as_ref()).await?;
+    let hook_client = hooks::client::HookClient::new(&config.hooks)
+        .map_err(|e| bootstrap::StartError::Config(format!("hook client: {e}")))?;
     Ok(AppState {
         keygate,
         config: Arc::new(config),
@@ -135,5 +163,6 @@ pub async fn build_state(config: Config, demo: bool) -> Result<AppState, bootstr
         demo,
         own_origin,
         rate_limits,
+        hook_client,
     })
 }

@@ -17,4 +17,6 @@ pub struct AppState {
     /// The web origin of `public_url`: the portal's, always allowed by CORS.
     pub own_origin: Arc<str>,
     pub rate_limits: Arc<RateLimits>,
+    /// The outbound client for hook receivers (handshakes; the dispatcher has its own clone).
+    pub hook_client: crate::hooks::client::HookClient,
 }

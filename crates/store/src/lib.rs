@@ -17,8 +17,10 @@ use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
 
 mod contacts;
+mod hooks;
 mod sql;
 pub use contacts::*;
+pub use hooks::*;
 pub use sql::{connect, Backend, SqlStore};
 
 #[cfg(any(test, feature = "conformance"))]
@@ -461,6 +463,85 @@ pub trait Store: Send + Sync + 'static {
 
     /// The account's events after `after_id`, oldest first.
     async fn list_events(&self, account: &AccountName, after_id: i64, limit: u32) -> Result<Vec<Event>>;
+
+    // --- REST hooks -------------------------------------------------------------------------------
+    // The pipeline: events (written with each change) are fanned out to the verified subscriptions of
+    // their account and key as items; items are batched into deliveries; deliveries are claimed, tried,
+    // and retried until delivered or failed. Every step is one transaction that several nodes may run at
+    // once without doing the same work twice (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+
+    /// `Conflict` if the key exists (in any account); `MissingReference` if the account does not exist.
+    async fn create_hook(&self, hook: &Hook) -> Result<()>;
+    async fn get_hook(&self, account: &AccountName, key: &str) -> Result<Option<Hook>>;
+    /// Oldest first.
+    async fn list_hooks(&self, account: &AccountName) -> Result<Vec<Hook>>;
+    /// Applies `patch` and sets `updated_at` to `now`. `None` if the account has no such subscription.
+    async fn update_hook(
+        &self,
+        account: &AccountName,
+        key: &str,
+        patch: &HookPatch,
+        now: i64,
+    ) -> Result<Option<Hook>>;
+    /// Deletes the subscription with its items, deliveries and attempts. `false` if there was none.
+    async fn delete_hook(&self, account: &AccountName, key: &str) -> Result<bool>;
+
+    /// Takes up to `limit` events not yet fanned out (oldest first), makes an item for each verified
+    /// subscription of the event's account and key, and marks the events done. Returns how many events
+    /// it took. An event is fanned out exactly once, whatever the number of nodes: a subscription verified
+    /// after that never gets it.
+    async fn fan_out_events(&self, limit: u32) -> Result<u64>;
+    /// Verified subscriptions with items not in a delivery whose oldest item occurred at or before
+    /// `ready_before` (the debounce), each with up to `max_items` of them, oldest first (by time, then
+    /// id); at most `limit` subscriptions, the longest waiting first. The items of a subscription that is
+    /// not verified wait until it is again.
+    async fn pending_batches(
+        &self,
+        ready_before: i64,
+        max_items: u32,
+        limit: u32,
+    ) -> Result<Vec<PendingBatch>>;
+    /// Makes `delivery` of the given items of its subscription, unless another node batched any of them
+    /// first, or one is not the subscription's, or the subscription is not `delivery.account`'s (then
+    /// nothing is written and `false` is returned). It is stored pending and unfinished, due at its
+    /// `next_attempt_at` (at `created_at` if `None`). `Conflict` if the id exists.
+    async fn create_delivery(&self, delivery: &Delivery, item_ids: &[i64]) -> Result<bool>;
+    /// Claims up to `limit` pending deliveries due at `now` (oldest due first) by moving their due time to
+    /// `now + lease`, so no other node takes them while they are being sent; a node that dies mid-send
+    /// leaves them to be taken again when the lease ends. Returns them as claimed (due at the lease's end),
+    /// in creation order.
+    async fn claim_deliveries(&self, now: i64, lease: i64, limit: u32) -> Result<Vec<Delivery>>;
+    /// Records an attempt and what it decided (attempt count, last status and error, due time or final
+    /// state). On `Delivered` clears the subscription's `failing_since`; on anything else sets it if unset.
+    /// The attempt is numbered `attempt.number`, or after the last one recorded if that is not above it
+    /// (two nodes tried, the first past its lease), and the delivery's `attempts` becomes that number. A
+    /// delivery already delivered or failed keeps its state and last result: the attempt is only added to
+    /// its history. `MissingReference` if the delivery does not exist (its subscription was deleted).
+    async fn record_attempt(&self, attempt: &DeliveryAttempt, outcome: AttemptOutcome) -> Result<()>;
+    /// At most `limit` of a subscription's deliveries, newest first (creation order); with `before` (a
+    /// delivery id), only those created before it (none if it is not one of the subscription's).
+    async fn list_deliveries(
+        &self,
+        account: &AccountName,
+        hook_key: &str,
+        limit: u32,
+        before: Option<&str>,
+    ) -> Result<Vec<Delivery>>;
+    async fn get_delivery(&self, account: &AccountName, hook_key: &str, id: &str)
+        -> Result<Option<Delivery>>;
+    /// Every attempt of a delivery, in order.
+    async fn list_attempts(&self, delivery_id: &str) -> Result<Vec<DeliveryAttempt>>;
+    /// Makes a delivery pending, unfinished and due at `now` again (keeping its id, payload and attempt
+    /// count). `false` if the subscription has no such delivery.
+    async fn replay_delivery(
+        &self,
+        account: &AccountName,
+        hook_key: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<bool>;
+    /// Counts the subscription's items (all zero if the account has no such subscription).
+    async fn hook_stats(&self, account: &AccountName, hook_key: &str) -> Result<HookStats>;
 
     // --- failed authentications ---------------------------------------------------------------------
     /// Counts a failed authentication of `subject` and returns the length of its streak. A streak whose

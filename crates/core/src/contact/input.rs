@@ -10,6 +10,7 @@ use crate::InvalidInput;
 /// The REST body: field names follow Keap's snake_case wire. A field left out is empty, so on replace
 /// it clears what was there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     #[serde(default)]
@@ -23,12 +24,16 @@ pub struct ContactInput {
     #[serde(default)]
     pub job_title: Option<String>,
     #[serde(default, rename = "email_addresses", deserialize_with = "null_is_empty")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub emails: Vec<EmailAddress>,
     #[serde(default, rename = "phone_numbers", deserialize_with = "null_is_empty")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub phones: Vec<PhoneNumber>,
     #[serde(default, deserialize_with = "null_is_empty")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub addresses: Vec<Address>,
     #[serde(default, deserialize_with = "null_is_empty")]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub tag_ids: Vec<i64>,
     #[serde(default, rename = "source_type")]
     pub source: Option<String>,

@@ -18,6 +18,16 @@ macro_rules! wire_enum {
         )]
         pub enum $name { $($(#[$vdoc])* #[serde(rename = $text)] $variant),+ }
 
+        // By hand: the derive cannot read a `rename` that comes through a macro.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::openapi::string_enum(&[$($text),+])
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             pub fn as_str(self) -> &'static str {

@@ -14,6 +14,7 @@ wire_enum!(PhoneField, "field" {
 wire_enum!(AddressField, "field" { Billing = "BILLING", Shipping = "SHIPPING", Other = "OTHER" });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EmailAddress {
     pub field: EmailField,
@@ -22,6 +23,7 @@ pub struct EmailAddress {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PhoneNumber {
     pub field: PhoneField,
@@ -34,6 +36,7 @@ pub struct PhoneNumber {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     pub field: AddressField,

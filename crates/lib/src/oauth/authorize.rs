@@ -17,6 +17,7 @@ use crate::{Keygate, OAuthError, OAuthErrorCode};
 
 /// The query of `GET /oauth/authorize`, repeated as hidden fields of the login form.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema), into_params(parameter_in = Query))]
 pub struct AuthorizeParams {
     pub response_type: Option<String>,
     pub client_id: Option<String>,

@@ -20,9 +20,12 @@ pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_tok
 
 /// RFC 8693 §2.2.1.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExchangeResponse {
     pub access_token: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub issued_token_type: &'static str,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,

@@ -11,6 +11,7 @@ use crate::{Keygate, OAuthError};
 
 /// RFC 7662 §2.2. An inactive token is `{"active": false}` and nothing else.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Introspection {
     pub active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

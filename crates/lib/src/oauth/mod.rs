@@ -14,8 +14,10 @@ use serde::Serialize;
 
 /// RFC 6749 §5.1 token response.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,

@@ -5,30 +5,33 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use keygate_lib::auth::AuthError;
+use axum::Json;
+use keygate_lib::auth::{AuthError, AuthToken};
 use keygate_lib::lockout::Attempt;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::caller::bearer_token;
 use crate::client_addr::ClientAddr;
 use crate::error::{no_store, refusal, Problem};
 use crate::extract::parse_form;
+use crate::openapi::{examples, responses as r};
+use crate::routes::table::Routes;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth", post(auth))
-        .route("/auth/refresh", post(refresh))
+pub fn router() -> Routes {
+    Routes::new().post("/auth", auth).post("/auth/refresh", refresh)
 }
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-#[derive(Deserialize)]
+/// Exactly one of `secret` (servers) and `domain_key` (browsers), as JSON or as a form.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AuthBody {
+pub struct AuthBody {
+    /// The API key's secret (`kgsk_…`).
     secret: Option<String>,
+    /// A domain key (`kgd_…`) bound to the API key; the request's `Origin` must be one of its origins.
     domain_key: Option<String>,
 }
 
@@ -130,7 +133,32 @@ fn auth_problem(e: AuthError) -> Problem {
     p
 }
 
-async fn auth(
+/// Exchanges an API key or a domain key for an access token.
+///
+/// Exchanges an API key (`X-Api-Key`) and its secret, or a domain key, for an access token, starting a
+/// key session. Errors carry an `error` code: `invalid_credentials`, `suspended`, `origin_not_allowed`,
+/// `rate_limited`, `locked_out`.
+#[utoipa::path(
+    post,
+    path = "/auth",
+    tag = "auth",
+    request_body(content(
+        (AuthBody = "application/json", example = json!({"secret": "kgsk_4fJq8sT2vW9xZ1bC3dE5gH7k"})),
+        (AuthBody = "application/x-www-form-urlencoded"),
+    )),
+    security(("apiKey" = [])),
+    responses(
+        (status = 200, description = "An access token", body = AuthToken, headers(
+            ("Cache-Control" = String, description = "`no-store`"),
+        ), example = json!(examples::auth_token())),
+        (status = 400, response = r::BadRequest),
+        (status = 401, description = "The key, secret or domain key is wrong or revoked (`invalid_credentials`)", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, response = r::Forbidden),
+        (status = 415, description = "The body is neither JSON nor a form", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 429, response = r::TooManyRequests),
+    )
+)]
+pub(crate) async fn auth(
     State(s): State<AppState>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
@@ -172,7 +200,27 @@ async fn auth(
     Ok((no_store(), Json(token)).into_response())
 }
 
-async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+/// Renews the access token of a key session.
+///
+/// Renews an access token of a key session (the current token as `Authorization: Bearer`, with the
+/// key as `X-Api-Key`), until the session's maximum length. Errors carry an `error` code:
+/// `invalid_token`, `token_expired`, `session_expired`, `invalid_credentials`, `suspended`,
+/// `origin_not_allowed`, `rate_limited`.
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "auth",
+    security(("apiKey" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "A new access token", body = AuthToken, headers(
+            ("Cache-Control" = String, description = "`no-store`"),
+        ), example = json!(examples::auth_token())),
+        (status = 401, description = "The token or key is invalid, or the session is over", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, response = r::Forbidden),
+        (status = 429, response = r::TooManyRequests),
+    )
+)]
+pub(crate) async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
     let key = api_key(&headers)?;
     s.rate_limits.check(&format!("api_key:{key}"))?;
     let Some(token) = bearer_token(&headers) else {

@@ -6,8 +6,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use keygate_core::model::User;
 use keygate_core::scope::ScopeSet;
 use keygate_lib::lockout::{Attempt, Guarded};
@@ -18,13 +16,16 @@ use keygate_lib::{OAuthError, OAuthErrorCode};
 
 use crate::client_addr::ClientAddr;
 use crate::extract::parse_form;
+use crate::openapi::schemas::{ConsentForm, LoginForm};
 use crate::pages::{error_page, esc, hidden, page};
+use crate::routes::table::Routes;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/authorize", get(show_login).post(submit_login))
-        .route("/oauth/authorize/consent", post(submit_consent))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/oauth/authorize", show_login)
+        .post("/oauth/authorize", submit_login)
+        .post("/oauth/authorize/consent", submit_consent)
 }
 
 fn see_other(location: &str) -> Response {
@@ -41,7 +42,23 @@ fn authorize_failure(s: &AppState, e: AuthorizeError) -> Response {
     }
 }
 
-async fn show_login(
+/// The authorization endpoint: the sign-in page.
+///
+/// The authorization endpoint (RFC 6749 §4.1.1, PKCE per RFC 7636): validates the request and shows
+/// the sign-in page. A request that names no valid client or redirect URI gets an error page; any other
+/// error is sent to the client's redirect URI.
+#[utoipa::path(
+    get,
+    path = "/oauth/authorize",
+    tag = "authorize",
+    params(keygate_lib::oauth::authorize::AuthorizeParams),
+    responses(
+        (status = 200, description = "The sign-in page", body = String, content_type = "text/html"),
+        (status = 303, description = "An error sent back to the client", headers(("Location" = String, description = "The client's `redirect_uri` with `error`, `error_description`, `state` and `iss` (RFC 9207)"))),
+        (status = 400, description = "An error page: the request cannot be redirected", body = String, content_type = "text/html"),
+    )
+)]
+pub(crate) async fn show_login(
     State(s): State<AppState>,
     q: Result<Query<AuthorizeParams>, QueryRejection>,
 ) -> Response {
@@ -103,7 +120,25 @@ fn login_page(
     page(status, "Sign in", &body)
 }
 
-async fn submit_login(State(s): State<AppState>, ClientAddr(addr): ClientAddr, body: Bytes) -> Response {
+/// The sign-in form: on success, the consent page.
+#[utoipa::path(
+    post,
+    path = "/oauth/authorize",
+    tag = "authorize",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The consent page", body = String, content_type = "text/html"),
+        (status = 303, description = "An error sent back to the client (the user may grant none of the scopes asked, say)", headers(("Location" = String, description = "The client's `redirect_uri` with `error`, `error_description`, `state` and `iss` (RFC 9207)"))),
+        (status = 400, description = "An error page", body = String, content_type = "text/html"),
+        (status = 401, description = "The sign-in page again, saying the credentials were wrong", body = String, content_type = "text/html"),
+        (status = 429, description = "The sign-in page again: too many failed sign-ins", body = String, content_type = "text/html"),
+    )
+)]
+pub(crate) async fn submit_login(
+    State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    body: Bytes,
+) -> Response {
     let Ok(mut form) = parse_form(&body) else {
         return error_page(StatusCode::BAD_REQUEST, "The sign-in form is malformed.");
     };
@@ -184,7 +219,18 @@ fn consent_page(s: &AppState, req: &AuthorizeRequest, user: &User, scope: &Scope
     page(StatusCode::OK, "Authorize", &body)
 }
 
-async fn submit_consent(State(s): State<AppState>, body: Bytes) -> Response {
+/// The consent form: Allow sends an authorization code to the client, Deny an `access_denied` error.
+#[utoipa::path(
+    post,
+    path = "/oauth/authorize/consent",
+    tag = "authorize",
+    request_body(content = ConsentForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Back to the client", headers(("Location" = String, description = "The `redirect_uri` with `code`, `state` and `iss`, or with an `error`"))),
+        (status = 400, description = "An error page: the form expired or was altered", body = String, content_type = "text/html"),
+    )
+)]
+pub(crate) async fn submit_consent(State(s): State<AppState>, body: Bytes) -> Response {
     let Ok(mut form) = parse_form(&body) else {
         return error_page(StatusCode::BAD_REQUEST, "The consent form is malformed.");
     };

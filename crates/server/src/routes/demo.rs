@@ -4,18 +4,39 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use std::collections::HashMap;
 
 use crate::pages::{esc, page};
+use crate::routes::table::Routes;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/demo/callback", get(callback))
+pub const PATH: &str = "/demo/callback";
+
+pub fn router() -> Routes {
+    Routes::new().get(PATH, callback)
 }
 
-async fn callback(State(s): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
+/// The demo app's redirect target.
+///
+/// The demo app's redirect URI: shows the authorization code and the request that exchanges it. Only
+/// served by `keygate serve --demo` (this document lists it only then).
+#[utoipa::path(
+    get,
+    path = "/demo/callback",
+    tag = "authorize",
+    params(
+        ("code" = Option<String>, Query, description = "The authorization code"),
+        ("state" = Option<String>, Query),
+        ("iss" = Option<String>, Query),
+        ("error" = Option<String>, Query, description = "Set when the authorization failed"),
+        ("error_description" = Option<String>, Query),
+    ),
+    responses((status = 200, description = "An HTML page", body = String, content_type = "text/html"))
+)]
+pub(crate) async fn callback(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Some(error) = q.get("error") {
         let detail = q.get("error_description").map(String::as_str).unwrap_or_default();
         return page(

@@ -3,8 +3,7 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keygate_core::model::App;
@@ -19,13 +18,17 @@ use crate::client_addr::ClientAddr;
 use crate::error::{no_store, refusal, OAuthErrorResponse};
 use crate::extract::OAuthForm;
 use crate::metrics::GrantLabels;
+use crate::openapi::examples;
+use crate::openapi::responses as r;
+use crate::openapi::schemas::{TokenEndpointResponse, TokenForm, TokenRequest};
+use crate::routes::table::Routes;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/token", post(token))
-        .route("/oauth/revoke", post(revoke))
-        .route("/oauth/introspect", post(introspect))
+pub fn router() -> Routes {
+    Routes::new()
+        .post("/oauth/token", token)
+        .post("/oauth/revoke", revoke)
+        .post("/oauth/introspect", introspect)
 }
 
 /// RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64, so decode both halves.
@@ -103,7 +106,31 @@ async fn authenticate(
         .map_err(|g| refusal(g, OAuthErrorResponse::from))
 }
 
-async fn token(
+/// Issues tokens.
+///
+/// The token endpoint (RFC 6749 §3.2): `authorization_code`, `refresh_token`, `client_credentials`, JWT
+/// bearer assertions (RFC 7523) and token exchange (RFC 8693). Client authentication: HTTP Basic
+/// (`client_secret_basic`) or `client_id` and `client_secret` in the body (`client_secret_post`); public
+/// clients send `client_id` alone; assertions and token exchange need none.
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "oauth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    security(("basic" = []), ()),
+    responses(
+        (status = 200, description = "Tokens (RFC 6749 §5.1; RFC 8693 §2.2.1 for a token exchange)", body = TokenEndpointResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`")),
+            examples(
+                ("client_credentials" = (value = json!(examples::token_response()))),
+                ("authorization_code" = (value = json!(examples::code_token_response()))),
+            )),
+        (status = 400, response = r::OAuthBadRequest),
+        (status = 401, response = r::OAuthUnauthorized),
+        (status = 429, response = r::OAuthTooManyRequests),
+    )
+)]
+pub(crate) async fn token(
     State(s): State<AppState>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
@@ -167,7 +194,24 @@ async fn token(
     Ok((no_store(), Json(response)).into_response())
 }
 
-async fn revoke(
+/// Revokes a token.
+///
+/// RFC 7009 revocation of an access or refresh token of this client (a refresh token ends its whole
+/// grant). Answers 200 also for a token that is unknown, expired or not this client's.
+#[utoipa::path(
+    post,
+    path = "/oauth/revoke",
+    tag = "oauth",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    security(("basic" = []), ()),
+    responses(
+        (status = 200, description = "Revoked (or nothing to revoke); no body"),
+        (status = 400, response = r::OAuthBadRequest),
+        (status = 401, response = r::OAuthUnauthorized),
+        (status = 429, response = r::OAuthTooManyRequests),
+    )
+)]
+pub(crate) async fn revoke(
     State(s): State<AppState>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
@@ -180,7 +224,25 @@ async fn revoke(
     Ok(no_store().into_response())
 }
 
-async fn introspect(
+/// Introspects a token.
+///
+/// RFC 7662 introspection, for confidential clients, of their own tokens: anything else is
+/// `{"active": false}`.
+#[utoipa::path(
+    post,
+    path = "/oauth/introspect",
+    tag = "oauth",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    security(("basic" = []), ()),
+    responses(
+        (status = 200, description = "The token's state", body = keygate_lib::oauth::introspect::Introspection,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, response = r::OAuthBadRequest),
+        (status = 401, response = r::OAuthUnauthorized),
+        (status = 429, response = r::OAuthTooManyRequests),
+    )
+)]
+pub(crate) async fn introspect(
     State(s): State<AppState>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,

@@ -11,7 +11,7 @@ use keygate_core::model::{
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
 
-use crate::{NewAccount, NewApp, NewUser, Store, StoreError};
+use crate::{Delivery, DeliveryStatus, Hook, HookStatus, NewAccount, NewApp, NewUser, Store, StoreError};
 
 pub fn now() -> i64 {
     keygate_core::time::now()
@@ -296,4 +296,39 @@ pub fn contact_input(email: Option<&str>) -> ContactInput {
 /// A random address, unique to the caller (mixed case: the store compares addresses case-insensitively).
 pub fn contact_email() -> String {
     format!("Person.{}@Example.com", tag())
+}
+
+/// A subscription of `account` to `event_key`, created and last updated at `now`, with a random sealed
+/// secret and never failing.
+pub fn hook(account: &AccountName, event_key: &str, status: HookStatus, now: i64) -> Hook {
+    Hook {
+        key: opaque_id("hk_"),
+        account: account.clone(),
+        event_key: event_key.to_owned(),
+        hook_url: format!("https://{}.example/hooks", tag()),
+        status,
+        secret_sealed: hash(),
+        previous_secret_sealed: None,
+        previous_secret_expires_at: None,
+        failing_since: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A new delivery to `hook`, made at `now` and due then, never tried.
+pub fn delivery(hook: &Hook, now: i64) -> Delivery {
+    Delivery {
+        id: opaque_id("msg_"),
+        hook_key: hook.key.clone(),
+        account: hook.account.clone(),
+        payload: format!(r#"{{"event_key":"{}","tag":"{}"}}"#, hook.event_key, tag()),
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        next_attempt_at: Some(now),
+        created_at: now,
+        finished_at: None,
+        last_status_code: None,
+        last_error: None,
+    }
 }

@@ -18,6 +18,10 @@ mod directory;
 mod domain_keys;
 mod email_statuses;
 pub mod fixtures;
+mod hook_batches;
+mod hook_deliveries;
+mod hook_races;
+mod hooks;
 mod keys;
 mod legacy_keys;
 mod liveness;
@@ -37,6 +41,9 @@ pub use contacts::contacts;
 pub use directory::{account_rate_limits, accounts, basic_auth_users, users};
 pub use domain_keys::{domain_key_sessions, domain_keys, origin_patterns};
 pub use email_statuses::email_statuses;
+pub use hook_batches::hook_batches;
+pub use hook_deliveries::hook_deliveries;
+pub use hooks::hooks;
 pub use keys::signing_keys;
 pub use legacy_keys::legacy_keys;
 pub use liveness::{domain_key_liveness, key_liveness, liveness, purge};
@@ -69,6 +76,9 @@ pub async fn run_all(store: &dyn Store) {
     contact_upserts(store).await;
     contact_listing(store).await;
     email_statuses(store).await;
+    hooks(store).await;
+    hook_batches(store).await;
+    hook_deliveries(store).await;
     liveness(store).await;
     key_liveness(store).await;
     domain_key_liveness(store).await;
@@ -107,6 +117,10 @@ pub async fn races(a: &dyn Store, b: &dyn Store) {
     contact_upserts::contact_upsert_race(a, b).await;
     contact_upserts::contact_update_race(a, b).await;
     email_statuses::email_status_race(a, b).await;
+    hook_races::fan_out_race(a, b).await;
+    hook_races::claim_race(a, b).await;
+    hook_races::batch_race(a, b).await;
+    hook_races::delete_race(a, b).await;
 }
 
 #[track_caller]

@@ -15,6 +15,19 @@ macro_rules! dispatch {
     };
 }
 
+/// `skip_locked!(db, "SELECT … LIMIT $n", rest…)`: the text for the store's backend, a `&'static str`. On
+/// PostgreSQL `FOR UPDATE SKIP LOCKED` follows the first part, so that concurrent transactions each take
+/// rows none of the others holds, without waiting; on SQLite the parts are joined as they are, since a
+/// write transaction ([`BeginWrite`], or a single writing statement) already holds the one write lock.
+macro_rules! skip_locked {
+    ($db:expr, $select:expr $(, $rest:expr)* $(,)?) => {
+        match &$db.pool {
+            $crate::sql::Pool::Sqlite(_) => concat!($select $(, $rest)*),
+            $crate::sql::Pool::Postgres(_) => concat!($select, " FOR UPDATE SKIP LOCKED" $(, $rest)*),
+        }
+    };
+}
+
 /// `list` (an account's keys, oldest first) and `revoke` (idempotent: a revoked key keeps its first
 /// `revoked_at`) for a table of revocable keys. The API-key, domain-key and legacy-key tables share these
 /// exactly; each file defines `columns!()` for its row type before invoking this.
@@ -69,11 +82,14 @@ mod connect;
 mod contact_query;
 mod contact_rows;
 mod contacts;
+mod deliveries;
 mod domain_keys;
 mod email_statuses;
 mod errors;
 mod events;
 mod grants;
+mod hook_pipeline;
+mod hooks;
 mod legacy_keys;
 mod liveness;
 mod maintenance;
@@ -83,6 +99,8 @@ mod users;
 
 #[cfg(test)]
 mod contact_tests;
+#[cfg(test)]
+mod hook_tests;
 #[cfg(test)]
 mod tests;
 

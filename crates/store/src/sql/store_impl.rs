@@ -9,14 +9,15 @@ use keygate_core::model::{
 };
 
 use super::{
-    accounts, admin_tokens, api_keys, apps, audit, auth_failures, codes, contact_query, contacts,
-    domain_keys, email_statuses, events, grants, legacy_keys, liveness, maintenance, signing_keys, users,
-    Backend, Pool, SqlStore,
+    accounts, admin_tokens, api_keys, apps, audit, auth_failures, codes, contact_query, contacts, deliveries,
+    domain_keys, email_statuses, events, grants, hook_pipeline, hooks, legacy_keys, liveness, maintenance,
+    signing_keys, users, Backend, Pool, SqlStore,
 };
 use crate::{
-    AccountPatch, AppPatch, AuditQuery, AuthStreak, CodeRedemption, ContactChange, ContactPage, ContactQuery,
-    ContactWrite, EmailStatusChange, Event, Liveness, LivenessQuery, NewAccount, NewApp, NewAuditEvent,
-    NewUser, PurgeReport, Result, Rotation, Store, UserPatch,
+    AccountPatch, AppPatch, AttemptOutcome, AuditQuery, AuthStreak, CodeRedemption, ContactChange,
+    ContactPage, ContactQuery, ContactWrite, Delivery, DeliveryAttempt, EmailStatusChange, Event, Hook,
+    HookPatch, HookStats, Liveness, LivenessQuery, NewAccount, NewApp, NewAuditEvent, NewUser, PendingBatch,
+    PurgeReport, Result, Rotation, Store, UserPatch,
 };
 
 #[async_trait]
@@ -355,6 +356,94 @@ impl Store for SqlStore {
 
     async fn list_events(&self, account: &AccountName, after_id: i64, limit: u32) -> Result<Vec<Event>> {
         events::list(self, account, after_id, limit).await
+    }
+
+    async fn create_hook(&self, hook: &Hook) -> Result<()> {
+        hooks::create(self, hook).await
+    }
+
+    async fn get_hook(&self, account: &AccountName, key: &str) -> Result<Option<Hook>> {
+        hooks::get(self, account, key).await
+    }
+
+    async fn list_hooks(&self, account: &AccountName) -> Result<Vec<Hook>> {
+        hooks::list(self, account).await
+    }
+
+    async fn update_hook(
+        &self,
+        account: &AccountName,
+        key: &str,
+        patch: &HookPatch,
+        now: i64,
+    ) -> Result<Option<Hook>> {
+        hooks::update(self, account, key, patch, now).await
+    }
+
+    async fn delete_hook(&self, account: &AccountName, key: &str) -> Result<bool> {
+        hooks::delete(self, account, key).await
+    }
+
+    async fn fan_out_events(&self, limit: u32) -> Result<u64> {
+        hook_pipeline::fan_out(self, limit).await
+    }
+
+    async fn pending_batches(
+        &self,
+        ready_before: i64,
+        max_items: u32,
+        limit: u32,
+    ) -> Result<Vec<PendingBatch>> {
+        hook_pipeline::pending_batches(self, ready_before, max_items, limit).await
+    }
+
+    async fn create_delivery(&self, delivery: &Delivery, item_ids: &[i64]) -> Result<bool> {
+        hook_pipeline::create_delivery(self, delivery, item_ids).await
+    }
+
+    async fn claim_deliveries(&self, now: i64, lease: i64, limit: u32) -> Result<Vec<Delivery>> {
+        deliveries::claim(self, now, lease, limit).await
+    }
+
+    async fn record_attempt(&self, attempt: &DeliveryAttempt, outcome: AttemptOutcome) -> Result<()> {
+        deliveries::record_attempt(self, attempt, outcome).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        account: &AccountName,
+        hook_key: &str,
+        limit: u32,
+        before: Option<&str>,
+    ) -> Result<Vec<Delivery>> {
+        deliveries::list(self, account, hook_key, limit, before).await
+    }
+
+    async fn get_delivery(
+        &self,
+        account: &AccountName,
+        hook_key: &str,
+        id: &str,
+    ) -> Result<Option<Delivery>> {
+        deliveries::get(self, account, hook_key, id).await
+    }
+
+    async fn list_attempts(&self, delivery_id: &str) -> Result<Vec<DeliveryAttempt>> {
+        deliveries::list_attempts(self, delivery_id).await
+    }
+
+    async fn replay_delivery(
+        &self,
+        account: &AccountName,
+        hook_key: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        deliveries::replay(self, account, hook_key, id, now).await
+    }
+
+    async fn hook_stats(&self, account: &AccountName, hook_key: &str) -> Result<HookStats> {
+        deliveries::stats(self, account, hook_key).await
     }
 
     async fn rate_limit_overrides(&self) -> Result<Vec<(AccountName, RateLimit)>> {

@@ -103,7 +103,7 @@ async fn other_schemes_are_refused() {
 }
 
 /// A migrator with only `files` of `db`'s backend: the schema as an earlier release left it.
-async fn released_migrations(db: &TempDatabase, files: &[&str]) -> sqlx::migrate::Migrator {
+pub(super) async fn released_migrations(db: &TempDatabase, files: &[&str]) -> sqlx::migrate::Migrator {
     let backend = if db.url().starts_with("sqlite:") {
         "sqlite"
     } else {

@@ -20,6 +20,34 @@ const PARAMS: &[&str] = &[
     "order_direction",
 ];
 
+/// The query parameters, for the OpenAPI document (the handler reads them by name from [`PARAMS`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListQuery {
+    /// Page size, 1 to 1000; default 50.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// How many matching contacts to skip; default 0.
+    offset: Option<u64>,
+    /// Contacts holding this address in any slot (case-insensitive).
+    email: Option<String>,
+    /// Case-insensitive; `%` is a wildcard; `~null~` (or empty) matches an empty name.
+    given_name: Option<String>,
+    /// As `given_name`.
+    family_name: Option<String>,
+    /// Updated at or after: RFC 3339 (`2026-11-25T10:20:30Z`) or Unix seconds.
+    since: Option<String>,
+    /// Updated before: RFC 3339 or Unix seconds.
+    until: Option<String>,
+    /// Default `id`.
+    #[param(inline)]
+    order: Option<keygate_core::contact::OrderField>,
+    /// Default `ASCENDING`.
+    #[param(inline)]
+    order_direction: Option<keygate_core::contact::OrderDirection>,
+}
+
 /// The query string as a contact query. Unknown or repeated parameters are refused by name, so a typo
 /// never silently widens a sync.
 pub fn parse(query: Option<&str>) -> Result<ContactQuery, Problem> {
@@ -114,6 +142,16 @@ mod tests {
             Some(1_700_000_000)
         );
         assert_eq!(parse(Some("since=yesterday")).unwrap_err().field, Some("since"));
+    }
+
+    #[test]
+    fn documented_parameters_are_the_parameters() {
+        use utoipa::IntoParams;
+        let names: Vec<String> = ListQuery::into_params(|| None)
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, PARAMS);
     }
 
     #[test]

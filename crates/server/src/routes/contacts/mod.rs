@@ -1,36 +1,47 @@
 //! The contacts resource over REST, under `/v1` and again under `/crm/rest/v1` for Infusionsoft-style
 //! clients: CRUD with ETags, upsert, paging and sync, and email opt-in status.
 
-mod emails;
+pub(crate) mod emails;
 mod list;
 pub mod view;
 
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use keygate_core::contact::{ContactInput, ContactPatch, DuplicateOption};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::caller::Caller;
 use crate::error::Problem;
 use crate::extract::ApiJson;
+use crate::openapi::examples;
+use crate::routes::table::Routes;
 use crate::state::AppState;
-use view::{contact_problem, etag, if_match, ContactView};
+use view::{contact_problem, etag, if_match, ContactList, ContactView, UpsertInput};
 
-pub fn router() -> Router<AppState> {
-    let routes = Router::new()
-        .route("/contacts", get(list).post(create).put(upsert))
-        .route("/contacts/{id}", get(read).patch(update).delete(remove))
-        .route("/contacts/{id}/email-status", get(emails::contact_statuses))
-        .route("/emails/opt-in", axum::routing::post(emails::opt_in))
-        .route("/emails/opt-out", axum::routing::post(emails::opt_out))
-        .route("/emails/{email}/status", get(emails::status));
-    Router::new()
-        .nest("/v1", routes.clone())
-        .nest("/crm/rest/v1", routes)
+/// The same routes under each prefix; the OpenAPI document describes them under the first and copies
+/// them to the second.
+pub const PREFIXES: [&str; 2] = ["/v1", "/crm/rest/v1"];
+
+pub fn router() -> Routes {
+    let mut routes = Routes::new();
+    for prefix in PREFIXES {
+        let at = |path: &str| format!("{prefix}{path}");
+        routes = routes
+            .get(&at("/contacts"), list)
+            .post(&at("/contacts"), create)
+            .put(&at("/contacts"), upsert)
+            .get(&at("/contacts/{id}"), read)
+            .patch(&at("/contacts/{id}"), update)
+            .delete(&at("/contacts/{id}"), remove)
+            .get(&at("/contacts/{id}/email-status"), emails::contact_statuses)
+            .post(&at("/emails/opt-in"), emails::opt_in)
+            .post(&at("/emails/opt-out"), emails::opt_out)
+            .get(&at("/emails/{email}/status"), emails::status);
+    }
+    routes
 }
 
 fn contact_id(raw: &str) -> Result<i64, Problem> {
@@ -55,7 +66,27 @@ async fn contact_response(
     Ok((status, [(header::ETAG, etag(c))], body).into_response())
 }
 
-async fn list(
+/// Lists contacts.
+///
+/// Lists the account's contacts: filters, order, and `limit`/`offset` paging with absolute
+/// `next`/`previous` links. Unknown or repeated query parameters are refused. Needs `contacts.read`.
+#[utoipa::path(
+    get,
+    path = "/v1/contacts",
+    tag = "contacts",
+    operation_id = "list_contacts",
+    params(list::ListQuery),
+    security(("bearer" = []), ("basic" = []), ("legacyKey" = [])),
+    responses(
+        (status = 200, description = "A page of contacts (without `email_status`)", body = ContactList),
+        (status = 400, response = crate::openapi::responses::BadRequest),
+        (status = 401, response = crate::openapi::responses::Unauthorized),
+        (status = 403, response = crate::openapi::responses::Forbidden),
+        (status = 422, response = crate::openapi::responses::InvalidField),
+        (status = 429, response = crate::openapi::responses::TooManyRequests),
+    )
+)]
+pub(crate) async fn list(
     State(s): State<AppState>,
     Caller(p): Caller,
     OriginalUri(uri): OriginalUri,
@@ -72,13 +103,37 @@ async fn list(
     let previous = (query.offset > 0)
         .then(|| list::page_link(base, &uri, query.offset.saturating_sub(u64::from(query.limit))));
     let contacts: Vec<_> = page.contacts.iter().map(ContactView::of).collect();
-    Ok(
-        Json(json!({"contacts": contacts, "count": page.total, "next": next, "previous": previous}))
-            .into_response(),
-    )
+    let body = ContactList {
+        contacts,
+        count: page.total,
+        next,
+        previous,
+    };
+    Ok(Json(body).into_response())
 }
 
-async fn create(
+/// Creates a contact. Needs `contacts.write`.
+#[utoipa::path(
+    post,
+    path = "/v1/contacts",
+    tag = "contacts",
+    operation_id = "create_contact",
+    request_body(content = ContactInput, example = json!(examples::contact_input())),
+    security(("bearer" = []), ("basic" = []), ("legacyKey" = [])),
+    responses(
+        (status = 201, description = "Created", body = ContactView, headers(
+            ("Location" = String, description = "The contact's path, under the prefix it was created at: `/v1/contacts/42`"),
+            ("ETag" = String, description = "The contact's version as a strong validator: `\"1\"`"),
+        ), example = json!(examples::contact())),
+        (status = 400, response = crate::openapi::responses::BadRequest),
+        (status = 401, response = crate::openapi::responses::Unauthorized),
+        (status = 403, response = crate::openapi::responses::Forbidden),
+        (status = 415, response = crate::openapi::responses::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::responses::InvalidField),
+        (status = 429, response = crate::openapi::responses::TooManyRequests),
+    )
+)]
+pub(crate) async fn create(
     State(s): State<AppState>,
     Caller(p): Caller,
     OriginalUri(uri): OriginalUri,
@@ -97,8 +152,35 @@ async fn create(
     Ok(res)
 }
 
-/// `PUT /contacts`: the contact fields plus `duplicate_option` (`Email` or `EmailAndName`).
-async fn upsert(
+/// Creates or replaces a contact.
+///
+/// Creates or replaces a contact: the contact fields plus `duplicate_option` (`Email`, the default, or
+/// `EmailAndName`) telling how an existing contact is recognised. A replace clears the fields left out.
+/// Needs `contacts.write`.
+#[utoipa::path(
+    put,
+    path = "/v1/contacts",
+    tag = "contacts",
+    operation_id = "upsert_contact",
+    request_body = UpsertInput,
+    security(("bearer" = []), ("basic" = []), ("legacyKey" = [])),
+    responses(
+        (status = 200, description = "An existing contact was replaced", body = ContactView, headers(
+            ("ETag" = String, description = "The contact's new version"),
+        )),
+        (status = 201, description = "No contact matched: created", body = ContactView, headers(
+            ("Location" = String, description = "The new contact's path"),
+            ("ETag" = String, description = "The contact's version"),
+        )),
+        (status = 400, response = crate::openapi::responses::BadRequest),
+        (status = 401, response = crate::openapi::responses::Unauthorized),
+        (status = 403, response = crate::openapi::responses::Forbidden),
+        (status = 415, response = crate::openapi::responses::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::responses::InvalidField),
+        (status = 429, response = crate::openapi::responses::TooManyRequests),
+    )
+)]
+pub(crate) async fn upsert(
     State(s): State<AppState>,
     Caller(p): Caller,
     OriginalUri(uri): OriginalUri,
@@ -140,7 +222,25 @@ async fn upsert(
     Ok(res)
 }
 
-async fn read(
+/// Reads a contact, with the opt-in status of its primary address. Needs `contacts.read`.
+#[utoipa::path(
+    get,
+    path = "/v1/contacts/{id}",
+    tag = "contacts",
+    operation_id = "get_contact",
+    params(("id" = i64, Path, description = "The contact id (a positive integer)")),
+    security(("bearer" = []), ("basic" = []), ("legacyKey" = [])),
+    responses(
+        (status = 200, description = "The contact", body = ContactView, headers(
+            ("ETag" = String, description = "The contact's version, for `If-Match`"),
+        ), example = json!(examples::contact())),
+        (status = 401, response = crate::openapi::responses::Unauthorized),
+        (status = 403, response = crate::openapi::responses::Forbidden),
+        (status = 404, response = crate::openapi::responses::NotFound),
+        (status = 429, response = crate::openapi::responses::TooManyRequests),
+    )
+)]
+pub(crate) async fn read(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(id): Path<String>,
@@ -153,7 +253,36 @@ async fn read(
     contact_response(&s, &p, &c, StatusCode::OK).await
 }
 
-async fn update(
+/// Changes a contact.
+///
+/// Changes some fields of a contact: a field left out is kept, `null` clears it; the email, phone and
+/// address lists merge by `field` slot. Needs `contacts.write`.
+#[utoipa::path(
+    patch,
+    path = "/v1/contacts/{id}",
+    tag = "contacts",
+    operation_id = "update_contact",
+    params(
+        ("id" = i64, Path, description = "The contact id (a positive integer)"),
+        ("If-Match" = Option<String>, Header, description = "An ETag from a read (`\"3\"`): the change applies only to that version (412 otherwise). `*` or no header: any version."),
+    ),
+    request_body = ContactPatch,
+    security(("bearer" = []), ("basic" = []), ("legacyKey" = [])),
+    responses(
+        (status = 200, description = "The changed contact", body = ContactView, headers(
+            ("ETag" = String, description = "The contact's new version"),
+        )),
+        (status = 400, response = crate::openapi::responses::BadRequest),
+        (status = 401, response = crate::openapi::responses::Unauthorized),
+        (status = 403, response = crate::openapi::responses::Forbidden),
+        (status = 404, response = crate::openapi::responses::NotFound),
+        (status = 412, response = crate::openapi::responses::PreconditionFailed),
+        (status = 415, response = crate::openapi::responses::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::responses::InvalidField),
+        (status = 429, response = crate::openapi::responses::TooManyRequests),
+    )
+)]
+pub(crate) async fn update(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(id): Path<String>,
@@ -169,7 +298,28 @@ async fn update(
     contact_response(&s, &p, &c, StatusCode::OK).await
 }
 
-async fn remove(
+/// Deletes a contact. Needs `contacts.write`.
+#[utoipa::path(
+    delete,
+    path = "/v1/contacts/{id}",
+    tag = "contacts",
+    operation_id = "delete_contact",
+    params(
+        ("id" = i64, Path, description = "The contact id (a positive integer)"),
+        ("If-Match" = Option<String>, Header, description = "An ETag from a read (`\"3\"`): the change applies only to that version (412 otherwise). `*` or no header: any version."),
+    ),
+    security(("bearer" = []), ("basic" = []), ("legacyKey" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, response = crate::openapi::responses::BadRequest),
+        (status = 401, response = crate::openapi::responses::Unauthorized),
+        (status = 403, response = crate::openapi::responses::Forbidden),
+        (status = 404, response = crate::openapi::responses::NotFound),
+        (status = 412, response = crate::openapi::responses::PreconditionFailed),
+        (status = 429, response = crate::openapi::responses::TooManyRequests),
+    )
+)]
+pub(crate) async fn remove(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(id): Path<String>,

@@ -2,14 +2,21 @@
 //! ETag it travels with, and how contact errors read as problems.
 
 use axum::http::{HeaderMap, StatusCode};
-use keygate_core::contact::{Address, Contact, EmailAddress, EmailStatusRecord, PhoneNumber};
+use keygate_core::contact::{
+    Address, Contact, ContactInput, DuplicateOption, EmailAddress, EmailStatusRecord, PhoneNumber,
+};
 use keygate_core::time::format_rfc3339;
 use keygate_lib::contacts::ContactError;
 use serde::Serialize;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::error::Problem;
 
-#[derive(Serialize)]
+/// A contact. Lists sort each of `email_addresses`, `phone_numbers` and `addresses` by slot.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Contact)]
 pub struct ContactView<'a> {
     pub id: i64,
     pub given_name: &'a Option<String>,
@@ -24,10 +31,14 @@ pub struct ContactView<'a> {
     pub source_type: &'a Option<String>,
     pub date_created: String,
     pub last_updated: String,
-    /// Of the primary address, on single reads only (lists would need a lookup per contact).
+    /// Of the primary address, in Keap's spelling (`SingleOptIn`, `DoubleOptin`, `Admin`, …; `null`: never
+    /// opted in or out). On single reads and writes only: lists leave it out.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub email_status: Option<Option<&'static str>>,
+    /// Whether the primary address may receive marketing. On single reads and writes only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool, required = false)]
     pub email_opted_in: Option<bool>,
 }
 
@@ -56,6 +67,52 @@ impl<'a> ContactView<'a> {
         self.email_status = Some(primary.map(EmailStatusRecord::keap_status));
         self.email_opted_in = Some(primary.is_some_and(|r| r.status.marketable()));
         self
+    }
+}
+
+/// A page of `GET /contacts`.
+#[derive(Serialize, ToSchema)]
+pub struct ContactList<'a> {
+    pub contacts: Vec<ContactView<'a>>,
+    /// How many contacts match, over all pages.
+    pub count: u64,
+    /// The next page as an absolute URL; `null` on the last.
+    pub next: Option<String>,
+    /// The previous page as an absolute URL; `null` on the first.
+    pub previous: Option<String>,
+}
+
+/// The body of `PUT /contacts`: a contact plus how to find an existing one. (For the document only: the
+/// handler takes `duplicate_option` out of the JSON object and reads the rest as a [`ContactInput`].)
+pub struct UpsertInput;
+
+impl PartialSchema for UpsertInput {
+    /// The contact input's schema with one more property: it refuses unknown ones, so `allOf` cannot
+    /// add it.
+    fn schema() -> RefOr<Schema> {
+        let mut schema = ContactInput::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            let option = OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .item(Ref::from_schema_name(DuplicateOption::name()))
+                .description(Some(
+                    "How an existing contact is recognised: `Email` (the default) or `EmailAndName`",
+                ));
+            object.properties.insert("duplicate_option".into(), option.into());
+            object.description = Some(
+                "A contact, and how to find the one it replaces; fields left out are cleared on replace"
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+impl ToSchema for UpsertInput {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        ContactInput::schemas(schemas);
+        schemas.push((ContactInput::name().into(), ContactInput::schema()));
+        schemas.push((DuplicateOption::name().into(), DuplicateOption::schema()));
     }
 }
 

@@ -17,22 +17,23 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
 use keygate_lib::tokens::Principal;
 use keygate_xmlrpc::{Limits, Value};
 
 use crate::caller;
 use crate::client_addr::ClientAddr;
+use crate::routes::table::Routes;
 use crate::state::AppState;
 use fault::Fault;
 use params::Params;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/xmlrpc", post(endpoint))
-        .route("/api/xmlrpc", post(endpoint))
-        .route("/crm/xmlrpc/v1", post(endpoint))
+/// Where the endpoint is served; the OpenAPI document describes the first and copies it to the others.
+pub const PATHS: [&str; 3] = ["/xmlrpc", "/api/xmlrpc", "/crm/xmlrpc/v1"];
+
+pub fn router() -> Routes {
+    PATHS
+        .iter()
+        .fold(Routes::new(), |routes, path| routes.post(path, endpoint))
 }
 
 /// Every method served, for `system.listMethods`.
@@ -95,7 +96,25 @@ impl Session<'_> {
     }
 }
 
-async fn endpoint(
+/// The XML-RPC endpoint.
+///
+/// Infusionsoft-compatible XML-RPC: `ContactService.*`, `DataService.*` (table `Contact`),
+/// `APIEmailService.*`, `system.listMethods` and `system.multicall`. The first parameter of every call is
+/// the credential (a legacy key or an access token) unless a header carries one (`Authorization`,
+/// `X-Legacy-Key`) or the query has `access_token`; then the parameter is a placeholder. Every answer,
+/// faults included, is 200 `text/xml`; answers to legacy keys carry `Deprecation` (and `Sunset`).
+#[utoipa::path(
+    post,
+    path = "/xmlrpc",
+    tag = "xmlrpc",
+    operation_id = "xmlrpc",
+    params(("access_token" = Option<String>, Query, description = "An access token, as older OAuth-era clients send it")),
+    request_body(content = String, content_type = "text/xml", description = "An XML-RPC `methodCall`",
+        example = json!("<?xml version=\"1.0\"?><methodCall><methodName>ContactService.load</methodName><params><param><value><string>KEY</string></value></param><param><value><int>42</int></value></param><param><value><array><data><value><string>FirstName</string></value></data></array></value></param></params></methodCall>")),
+    security(("bearer" = []), ("basic" = []), ("legacyKey" = []), ()),
+    responses((status = 200, description = "An XML-RPC `methodResponse`: the result, or a fault (`faultCode`, `faultString`)", body = String, content_type = "text/xml"))
+)]
+pub(crate) async fn endpoint(
     State(s): State<AppState>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
