@@ -74,6 +74,9 @@ impl Receiver {
                     tokio::time::sleep(d).await;
                 }
                 let mut res = AxStatus::from_u16(status).unwrap().into_response();
+                if status == 429 {
+                    res.headers_mut().insert("retry-after", "120".parse().unwrap());
+                }
                 if let (Some(e), true) = (echo, headers.contains_key("x-hook-secret")) {
                     res.headers_mut().insert("x-hook-secret", e.parse().unwrap());
                 }
@@ -599,5 +602,113 @@ store_test!(hook_urls_must_be_public_https, |srv| async move {
     assert_eq!(
         (status.as_u16(), body["error"].as_str()),
         (403, Some("insufficient_scope"))
+    );
+});
+
+store_test!(
+    a_receiver_failing_too_long_turns_inactive,
+    |c| {
+        fast_hooks(c);
+        c.hooks.inactive_after = 1;
+        c.hooks.retry_schedule = vec![0, 1, 1, 1];
+    },
+    |srv| async move {
+        let account = srv.account().await;
+        let t = token(&srv, &account, "full").await;
+        let rx = Receiver::start().await;
+        let (_, hook) = subscribe(&srv, &t, "contact.add", &rx.url).await;
+        rx.behaviour.lock().unwrap().statuses = vec![500; 10];
+        call(
+            &srv,
+            Method::POST,
+            "/v1/contacts",
+            &t,
+            Some(json!({"given_name": "Down"})),
+            &[],
+        )
+        .await;
+        // Failing since the first attempt; by the third, more than a second of failure: inactive.
+        rx.wait_for(3).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let (_, _, h) = call(
+            &srv,
+            Method::GET,
+            &format!("/v1/hooks/{}", hook["key"].as_str().unwrap()),
+            &t,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(h["status"], "Inactive", "{h}");
+    }
+);
+
+store_test!(
+    a_slow_receiver_never_delays_the_others,
+    |c| {
+        fast_hooks(c);
+        c.hooks.timeout = 10;
+    },
+    |srv| async move {
+        let account = srv.account().await;
+        let t = token(&srv, &account, "full").await;
+        let (slow, fast) = (Receiver::start().await, Receiver::start().await);
+        subscribe(&srv, &t, "contact.add", &slow.url).await;
+        subscribe(&srv, &t, "contact.add", &fast.url).await;
+        slow.behaviour.lock().unwrap().delay = Some(Duration::from_secs(5));
+        let started = std::time::Instant::now();
+        call(
+            &srv,
+            Method::POST,
+            "/v1/contacts",
+            &t,
+            Some(json!({"given_name": "Both"})),
+            &[],
+        )
+        .await;
+        fast.wait_for(1).await;
+        // The fast receiver got its delivery while the slow one still holds its request.
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "sends are concurrent: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(slow.wait_for(1).await.len(), 1);
+    }
+);
+
+store_test!(retry_after_is_honoured, fast_hooks, |srv| async move {
+    let account = srv.account().await;
+    let t = token(&srv, &account, "full").await;
+    let rx = Receiver::start().await;
+    let (_, hook) = subscribe(&srv, &t, "contact.add", &rx.url).await;
+    rx.behaviour.lock().unwrap().statuses = vec![429];
+    call(
+        &srv,
+        Method::POST,
+        "/v1/contacts",
+        &t,
+        Some(json!({"given_name": "Later"})),
+        &[],
+    )
+    .await;
+    rx.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, _, log) = call(
+        &srv,
+        Method::GET,
+        &format!("/v1/hooks/{}/deliveries", hook["key"].as_str().unwrap()),
+        &t,
+        None,
+        &[],
+    )
+    .await;
+    let d = &log["deliveries"][0];
+    assert_eq!(d["status"], "pending", "{log}");
+    let next = keygate_core::time::parse_rfc3339(d["next_attempt_at"].as_str().unwrap()).unwrap();
+    let first = keygate_core::time::parse_rfc3339(d["attempts"][0]["at"].as_str().unwrap()).unwrap();
+    assert!(
+        next - first >= 100,
+        "the receiver's Retry-After: 120 outweighs the 1 s schedule: {d}"
     );
 });
