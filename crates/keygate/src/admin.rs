@@ -1,23 +1,33 @@
-//! `keygate admin …`: management straight on the store, so it works on a running server's database
-//! (SQLite included) and its changes take effect there at once.
+//! `keygate admin …`: every command is an admin API call, made in process over the configured database
+//! (so it works on a running server's database, SQLite included, with immediate effect), or with
+//! `--server URL` to a running server, authenticated by `KEYGATE_ADMIN_TOKEN`.
 
 use std::io::BufRead;
 
+use axum::http::Method;
 use clap::{Args, Subcommand};
 use keygate_core::model::{AccountStatus, AppStatus, ClientType, RateLimit, Role, UserStatus};
 use keygate_lib::api_keys::{AuditFilter, CreateApiKey, SetAssertionKey};
 use keygate_lib::domain_keys::CreateDomainKey;
 use keygate_lib::legacy::CreateLegacyKey;
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
-use keygate_lib::{Actor, Keygate, ManageError, Manager};
+use serde::Serialize;
+use serde_json::{json, Value};
 
 use crate::output::Output;
+use crate::transport::Transport;
+
+type Result<T> = std::result::Result<T, String>;
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
     /// Print machine-readable JSON
     #[arg(long, global = true)]
     pub json: bool,
+    /// Manage a running server through its admin API (with the admin token in KEYGATE_ADMIN_TOKEN)
+    /// instead of the configured database
+    #[arg(long, global = true, env = "KEYGATE_SERVER", value_name = "URL")]
+    pub server: Option<String>,
     #[command(subcommand)]
     pub command: AdminCommand,
 }
@@ -355,64 +365,80 @@ const LEGACY_KEY_COLUMNS: &[&str] = &["id", "name", "status", "use_count", "last
 const AUDIT_COLUMNS: &[&str] = &["id", "at", "actor", "action", "target", "account"];
 const KEY_COLUMNS: &[&str] = &["kid", "algorithm", "state", "created_at", "publish_until"];
 
-fn read_password() -> Result<String, ManageError> {
+fn read_password() -> Result<String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        ManageError::Invalid(keygate_core::InvalidInput::new(
-            "password",
-            format!("cannot read stdin: {e}"),
-        ))
-    })?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("password: cannot read stdin: {e}"))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-pub async fn run(kg: &Keygate, args: AdminArgs) -> Result<(), ManageError> {
+/// A request body from one of the admin API's request types.
+fn body<T: Serialize>(req: &T) -> Option<Value> {
+    serde_json::to_value(req).ok()
+}
+
+/// A path segment from user input, percent-encoded so it cannot change the path.
+fn seg(s: &str) -> String {
+    let encoded = serde_urlencoded::to_string([("", s)]).unwrap_or_default();
+    encoded.trim_start_matches('=').replace('+', "%20")
+}
+
+/// The admin API's list bodies are `{"<field>": [...]}`.
+fn items(v: &Value, field: &str) -> Vec<Value> {
+    v[field].as_array().cloned().unwrap_or_default()
+}
+
+pub async fn run(t: &Transport, args: AdminArgs) -> Result<()> {
     let out = Output { json: args.json };
-    let kg = &kg.manage(Actor::Cli);
     match args.command {
-        AdminCommand::Accounts(cmd) => accounts(kg, out, cmd).await,
-        AdminCommand::Users(cmd) => users(kg, out, cmd).await,
-        AdminCommand::Apps(cmd) => apps(kg, out, cmd).await,
-        AdminCommand::Tokens(cmd) => tokens(kg, out, cmd).await,
-        AdminCommand::Keys(cmd) => keys(kg, out, cmd).await,
-        AdminCommand::ApiKeys(cmd) => api_keys(kg, out, cmd).await,
-        AdminCommand::DomainKeys(cmd) => domain_keys(kg, out, cmd).await,
-        AdminCommand::LegacyKeys(cmd) => legacy_keys(kg, out, cmd).await,
-        AdminCommand::Audit(args) => audit(kg, out, args).await,
+        AdminCommand::Accounts(cmd) => accounts(t, out, cmd).await,
+        AdminCommand::Users(cmd) => users(t, out, cmd).await,
+        AdminCommand::Apps(cmd) => apps(t, out, cmd).await,
+        AdminCommand::Tokens(cmd) => tokens(t, out, cmd).await,
+        AdminCommand::Keys(cmd) => keys(t, out, cmd).await,
+        AdminCommand::ApiKeys(cmd) => api_keys(t, out, cmd).await,
+        AdminCommand::DomainKeys(cmd) => domain_keys(t, out, cmd).await,
+        AdminCommand::LegacyKeys(cmd) => legacy_keys(t, out, cmd).await,
+        AdminCommand::Audit(args) => audit(t, out, args).await,
     }
 }
 
-async fn accounts(kg: &Manager<'_>, out: Output, cmd: AccountCmd) -> Result<(), ManageError> {
+async fn accounts(t: &Transport, out: Output, cmd: AccountCmd) -> Result<()> {
+    let update = |name: &str, req: UpdateAccount| {
+        let path = format!("/admin/v1/accounts/{}", seg(name));
+        async move { t.call(Method::PATCH, &path, body(&req)).await }
+    };
     let status = |s| UpdateAccount {
         status: Some(s),
         ..Default::default()
     };
-    match cmd {
+    let v = match cmd {
         AccountCmd::Create { name, display_name } => {
-            out.record(&kg.create_account(CreateAccount { name, display_name }).await?)
+            let req = CreateAccount { name, display_name };
+            t.call(Method::POST, "/admin/v1/accounts", body(&req)).await?
         }
-        AccountCmd::List => out.table(&kg.list_accounts().await?, ACCOUNT_COLUMNS),
-        AccountCmd::Show { name } => out.record(&kg.get_account(&name).await?),
-        AccountCmd::Rename { name, display_name } => out.record(
-            &kg.update_account(
-                &name,
-                UpdateAccount {
-                    display_name: Some(display_name),
-                    ..Default::default()
-                },
-            )
-            .await?,
-        ),
-        AccountCmd::BasicAuth { name, state } => out.record(
-            &kg.update_account(
-                &name,
-                UpdateAccount {
-                    basic_auth: Some(state == "on"),
-                    ..Default::default()
-                },
-            )
-            .await?,
-        ),
+        AccountCmd::List => {
+            let v = t.call(Method::GET, "/admin/v1/accounts", None).await?;
+            out.table(&items(&v, "accounts"), ACCOUNT_COLUMNS);
+            return Ok(());
+        }
+        AccountCmd::Show { name } => t.call(Method::GET, &format!("/admin/v1/accounts/{}", seg(&name)), None).await?,
+        AccountCmd::Rename { name, display_name } => {
+            let req = UpdateAccount {
+                display_name: Some(display_name),
+                ..Default::default()
+            };
+            update(&name, req).await?
+        }
+        AccountCmd::BasicAuth { name, state } => {
+            let req = UpdateAccount {
+                basic_auth: Some(state == "on"),
+                ..Default::default()
+            };
+            update(&name, req).await?
+        }
         AccountCmd::RateLimit {
             name,
             per_minute,
@@ -423,28 +449,29 @@ async fn accounts(kg: &Manager<'_>, out: Output, cmd: AccountCmd) -> Result<(), 
                 per_minute,
                 burst: burst.unwrap_or((per_minute / 15).max(1)),
             });
-            let update = UpdateAccount {
+            let req = UpdateAccount {
                 rate_limit: Some(rate_limit),
                 ..Default::default()
             };
-            out.record(&kg.update_account(&name, update).await?)
+            update(&name, req).await?
         }
-        AccountCmd::Suspend { name } => {
-            out.record(&kg.update_account(&name, status(AccountStatus::Suspended)).await?)
-        }
-        AccountCmd::Activate { name } => {
-            out.record(&kg.update_account(&name, status(AccountStatus::Active)).await?)
-        }
-    }
+        AccountCmd::Suspend { name } => update(&name, status(AccountStatus::Suspended)).await?,
+        AccountCmd::Activate { name } => update(&name, status(AccountStatus::Active)).await?,
+    };
+    out.record(&v);
     Ok(())
 }
 
-async fn users(kg: &Manager<'_>, out: Output, cmd: UserCmd) -> Result<(), ManageError> {
+async fn users(t: &Transport, out: Output, cmd: UserCmd) -> Result<()> {
+    let update = |id: &str, req: UpdateUser| {
+        let path = format!("/admin/v1/users/{}", seg(id));
+        async move { t.call(Method::PATCH, &path, body(&req)).await }
+    };
     let status = |s| UpdateUser {
         status: Some(s),
         ..Default::default()
     };
-    match cmd {
+    let v = match cmd {
         UserCmd::Create {
             account,
             email,
@@ -462,53 +489,45 @@ async fn users(kg: &Manager<'_>, out: Output, cmd: UserCmd) -> Result<(), Manage
                     true,
                 )
             };
-            let user = kg
-                .create_user(
-                    &account,
-                    CreateUser {
-                        email,
-                        password: password.clone(),
-                        role,
-                    },
-                )
-                .await?;
+            let req = CreateUser {
+                email,
+                password: password.clone(),
+                role,
+            };
+            let path = format!("/admin/v1/accounts/{}/users", seg(&account));
+            let mut user = t.call(Method::POST, &path, body(&req)).await?;
             if generated {
-                let mut v = serde_json::to_value(&user).unwrap_or_default();
-                v["password"] = serde_json::Value::String(password);
-                out.record(&v);
-                out.secret_notice("generated password");
-            } else {
+                user["password"] = Value::String(password);
                 out.record(&user);
+                out.secret_notice("generated password");
+                return Ok(());
             }
+            user
         }
-        UserCmd::List { account } => out.table(&kg.list_users(&account).await?, USER_COLUMNS),
-        UserCmd::Show { id } => out.record(&kg.get_user(&id).await?),
-        UserCmd::SetRole { id, role } => out.record(
-            &kg.update_user(
-                &id,
-                UpdateUser {
-                    role: Some(role),
-                    ..Default::default()
-                },
-            )
-            .await?,
-        ),
+        UserCmd::List { account } => {
+            let v = t.call(Method::GET, &format!("/admin/v1/accounts/{}/users", seg(&account)), None).await?;
+            out.table(&items(&v, "users"), USER_COLUMNS);
+            return Ok(());
+        }
+        UserCmd::Show { id } => t.call(Method::GET, &format!("/admin/v1/users/{}", seg(&id)), None).await?,
+        UserCmd::SetRole { id, role } => {
+            let req = UpdateUser {
+                role: Some(role),
+                ..Default::default()
+            };
+            update(&id, req).await?
+        }
         UserCmd::SetPassword { id } => {
-            let password = read_password()?;
-            out.record(
-                &kg.update_user(
-                    &id,
-                    UpdateUser {
-                        password: Some(password),
-                        ..Default::default()
-                    },
-                )
-                .await?,
-            )
+            let req = UpdateUser {
+                password: Some(read_password()?),
+                ..Default::default()
+            };
+            update(&id, req).await?
         }
-        UserCmd::Suspend { id } => out.record(&kg.update_user(&id, status(UserStatus::Suspended)).await?),
-        UserCmd::Activate { id } => out.record(&kg.update_user(&id, status(UserStatus::Active)).await?),
-    }
+        UserCmd::Suspend { id } => update(&id, status(UserStatus::Suspended)).await?,
+        UserCmd::Activate { id } => update(&id, status(UserStatus::Active)).await?,
+    };
+    out.record(&v);
     Ok(())
 }
 
@@ -516,38 +535,46 @@ fn non_empty(v: Vec<String>) -> Option<Vec<String>> {
     (!v.is_empty()).then_some(v)
 }
 
-async fn apps(kg: &Manager<'_>, out: Output, cmd: AppCmd) -> Result<(), ManageError> {
+async fn apps(t: &Transport, out: Output, cmd: AppCmd) -> Result<()> {
+    let update = |id: &str, req: UpdateApp| {
+        let path = format!("/admin/v1/apps/{}", seg(id));
+        async move { t.call(Method::PATCH, &path, body(&req)).await }
+    };
     let status = |s| UpdateApp {
         status: Some(s),
         ..Default::default()
     };
-    match cmd {
+    let v = match cmd {
         AppCmd::Create {
             name,
             client_type,
             owner,
             fields,
         } => {
-            let created = kg
-                .create_app(CreateApp {
-                    name,
-                    client_type,
-                    owner_account: owner,
-                    redirect_uris: fields.redirect_uris,
-                    allowed_origins: fields.origins,
-                    allowed_scopes: fields.scopes,
-                    access_token_ttl: fields.access_ttl,
-                    refresh_token_ttl: fields.refresh_ttl,
-                })
-                .await?;
-            let has_secret = created.client_secret.is_some();
+            let req = CreateApp {
+                name,
+                client_type,
+                owner_account: owner,
+                redirect_uris: fields.redirect_uris,
+                allowed_origins: fields.origins,
+                allowed_scopes: fields.scopes,
+                access_token_ttl: fields.access_ttl,
+                refresh_token_ttl: fields.refresh_ttl,
+            };
+            let created = t.call(Method::POST, "/admin/v1/apps", body(&req)).await?;
             out.record(&created);
-            if has_secret {
+            if !created["client_secret"].is_null() {
                 out.secret_notice("client_secret");
             }
+            return Ok(());
         }
-        AppCmd::List { owner } => out.table(&kg.list_apps(owner.as_deref()).await?, APP_COLUMNS),
-        AppCmd::Show { client_id } => out.record(&kg.get_app(&client_id).await?),
+        AppCmd::List { owner } => {
+            let query = owner.map(|o| format!("?owner={}", seg(&o))).unwrap_or_default();
+            let v = t.call(Method::GET, &format!("/admin/v1/apps{query}"), None).await?;
+            out.table(&items(&v, "apps"), APP_COLUMNS);
+            return Ok(());
+        }
+        AppCmd::Show { client_id } => t.call(Method::GET, &format!("/admin/v1/apps/{}", seg(&client_id)), None).await?,
         AppCmd::Update {
             client_id,
             name,
@@ -562,50 +589,52 @@ async fn apps(kg: &Manager<'_>, out: Output, cmd: AppCmd) -> Result<(), ManageEr
                 refresh_token_ttl: fields.refresh_ttl.map(Some),
                 status: None,
             };
-            out.record(&kg.update_app(&client_id, req).await?)
+            update(&client_id, req).await?
         }
-        AppCmd::Suspend { client_id } => {
-            out.record(&kg.update_app(&client_id, status(AppStatus::Suspended)).await?)
-        }
-        AppCmd::Activate { client_id } => {
-            out.record(&kg.update_app(&client_id, status(AppStatus::Active)).await?)
-        }
-        AppCmd::Revoke { client_id } => {
-            out.record(&kg.update_app(&client_id, status(AppStatus::Revoked)).await?)
-        }
+        AppCmd::Suspend { client_id } => update(&client_id, status(AppStatus::Suspended)).await?,
+        AppCmd::Activate { client_id } => update(&client_id, status(AppStatus::Active)).await?,
+        AppCmd::Revoke { client_id } => update(&client_id, status(AppStatus::Revoked)).await?,
         AppCmd::RotateSecret { client_id, grace } => {
-            out.record(&kg.rotate_app_secret(&client_id, grace).await?);
+            let path = format!("/admin/v1/apps/{}/rotate-secret", seg(&client_id));
+            out.record(&t.call(Method::POST, &path, Some(json!({"grace_seconds": grace}))).await?);
             out.secret_notice("client_secret");
+            return Ok(());
         }
-    }
+    };
+    out.record(&v);
     Ok(())
 }
 
-async fn tokens(kg: &Manager<'_>, out: Output, cmd: TokenCmd) -> Result<(), ManageError> {
+async fn tokens(t: &Transport, out: Output, cmd: TokenCmd) -> Result<()> {
     match cmd {
         TokenCmd::Create { name } => {
-            out.record(&kg.create_admin_token(&name).await?);
+            out.record(&t.call(Method::POST, "/admin/v1/tokens", Some(json!({"name": name}))).await?);
             out.secret_notice("admin token secret");
         }
-        TokenCmd::List => out.table(&kg.list_admin_tokens().await?, TOKEN_COLUMNS),
+        TokenCmd::List => {
+            let v = t.call(Method::GET, "/admin/v1/tokens", None).await?;
+            out.table(&items(&v, "tokens"), TOKEN_COLUMNS);
+        }
         TokenCmd::Revoke { id } => {
-            kg.revoke_admin_token(&id).await?;
+            t.call(Method::DELETE, &format!("/admin/v1/tokens/{}", seg(&id)), None).await?;
             out.done(&format!("revoked admin token {id}"));
         }
     }
     Ok(())
 }
 
-async fn keys(kg: &Manager<'_>, out: Output, cmd: KeyCmd) -> Result<(), ManageError> {
-    match cmd {
-        KeyCmd::List => out.table(&kg.list_signing_keys().await?, KEY_COLUMNS),
-        KeyCmd::Rotate => out.table(&kg.rotate_signing_keys().await?, KEY_COLUMNS),
-    }
+async fn keys(t: &Transport, out: Output, cmd: KeyCmd) -> Result<()> {
+    let v = match cmd {
+        KeyCmd::List => t.call(Method::GET, "/admin/v1/keys", None).await?,
+        KeyCmd::Rotate => t.call(Method::POST, "/admin/v1/keys/rotate", None).await?,
+    };
+    out.table(&items(&v, "keys"), KEY_COLUMNS);
     Ok(())
 }
 
-async fn api_keys(kg: &Manager<'_>, out: Output, cmd: ApiKeyCmd) -> Result<(), ManageError> {
-    match cmd {
+async fn api_keys(t: &Transport, out: Output, cmd: ApiKeyCmd) -> Result<()> {
+    let at = |id: &str, rest: &str| format!("/admin/v1/api-keys/{}{rest}", seg(id));
+    let v = match cmd {
         ApiKeyCmd::Create {
             account,
             name,
@@ -613,101 +642,99 @@ async fn api_keys(kg: &Manager<'_>, out: Output, cmd: ApiKeyCmd) -> Result<(), M
             scopes,
             hs256_assertions,
         } => {
-            let assertion_alg = hs256_assertions.then_some(keygate_core::model::AssertionAlg::HS256);
-            out.record(
-                &kg.create_api_key(
-                    &account,
-                    CreateApiKey {
-                        name,
-                        user_id: user,
-                        scopes,
-                        assertion_alg,
-                    },
-                )
-                .await?,
-            );
+            let req = CreateApiKey {
+                name,
+                user_id: user,
+                scopes,
+                assertion_alg: hs256_assertions.then_some(keygate_core::model::AssertionAlg::HS256),
+            };
+            let path = format!("/admin/v1/accounts/{}/api-keys", seg(&account));
+            out.record(&t.call(Method::POST, &path, body(&req)).await?);
             out.secret_notice("secret");
+            return Ok(());
         }
-        ApiKeyCmd::List { account } => out.table(&kg.list_api_keys(&account).await?, API_KEY_COLUMNS),
-        ApiKeyCmd::Show { id } => out.record(&kg.get_api_key(&id).await?),
+        ApiKeyCmd::List { account } => {
+            let v = t.call(Method::GET, &format!("/admin/v1/accounts/{}/api-keys", seg(&account)), None).await?;
+            out.table(&items(&v, "api_keys"), API_KEY_COLUMNS);
+            return Ok(());
+        }
+        ApiKeyCmd::Show { id } => t.call(Method::GET, &at(&id, ""), None).await?,
         ApiKeyCmd::SetAssertionKey { id, alg, jwk } => {
-            let text = std::fs::read_to_string(&jwk).map_err(|e| {
-                ManageError::Invalid(keygate_core::InvalidInput::new(
-                    "public_key",
-                    format!("{}: {e}", jwk.display()),
-                ))
-            })?;
-            let public_key = serde_json::from_str(&text).map_err(|e| {
-                ManageError::Invalid(keygate_core::InvalidInput::new(
-                    "public_key",
-                    format!("not JSON: {e}"),
-                ))
-            })?;
-            out.record(
-                &kg.set_api_key_assertion(&id, Some(SetAssertionKey { alg, public_key }))
-                    .await?,
-            )
+            let text = std::fs::read_to_string(&jwk).map_err(|e| format!("public_key: {}: {e}", jwk.display()))?;
+            let public_key = serde_json::from_str(&text).map_err(|e| format!("public_key: not JSON: {e}"))?;
+            let req = SetAssertionKey { alg, public_key };
+            t.call(Method::PUT, &at(&id, "/assertion-key"), body(&req)).await?
         }
-        ApiKeyCmd::ClearAssertionKey { id } => out.record(&kg.set_api_key_assertion(&id, None).await?),
+        ApiKeyCmd::ClearAssertionKey { id } => t.call(Method::DELETE, &at(&id, "/assertion-key"), None).await?,
         ApiKeyCmd::Rotate { id, grace } => {
-            out.record(&kg.rotate_api_key(&id, grace).await?);
+            out.record(&t.call(Method::POST, &at(&id, "/rotate"), Some(json!({"grace_seconds": grace}))).await?);
             out.secret_notice("secret");
+            return Ok(());
         }
-        ApiKeyCmd::Revoke { id } => out.record(&kg.revoke_api_key(&id).await?),
-    }
+        ApiKeyCmd::Revoke { id } => t.call(Method::DELETE, &at(&id, ""), None).await?,
+    };
+    out.record(&v);
     Ok(())
 }
 
-async fn audit(kg: &Manager<'_>, out: Output, args: AuditArgs) -> Result<(), ManageError> {
+async fn audit(t: &Transport, out: Output, args: AuditArgs) -> Result<()> {
     let filter = AuditFilter {
         account: args.account,
         action: args.action,
         before: args.before,
         limit: Some(args.limit),
     };
-    out.table(&kg.list_audit(filter).await?, AUDIT_COLUMNS);
+    let query = serde_urlencoded::to_string(&filter).map_err(|e| e.to_string())?;
+    let v = t.call(Method::GET, &format!("/admin/v1/audit?{query}"), None).await?;
+    out.table(&items(&v, "events"), AUDIT_COLUMNS);
     Ok(())
 }
 
-async fn domain_keys(kg: &Manager<'_>, out: Output, cmd: DomainKeyCmd) -> Result<(), ManageError> {
-    match cmd {
+async fn domain_keys(t: &Transport, out: Output, cmd: DomainKeyCmd) -> Result<()> {
+    let v = match cmd {
         DomainKeyCmd::Create {
             account,
             name,
             api_key,
             origins,
             scopes,
-        } => out.record(
-            &kg.create_domain_key(
-                &account,
-                CreateDomainKey {
-                    name,
-                    api_key_id: api_key,
-                    origins,
-                    scopes,
-                },
-            )
-            .await?,
-        ),
-        DomainKeyCmd::List { account } => {
-            out.table(&kg.list_domain_keys(&account).await?, DOMAIN_KEY_COLUMNS)
+        } => {
+            let req = CreateDomainKey {
+                name,
+                api_key_id: api_key,
+                origins,
+                scopes,
+            };
+            let path = format!("/admin/v1/accounts/{}/domain-keys", seg(&account));
+            t.call(Method::POST, &path, body(&req)).await?
         }
-        DomainKeyCmd::Show { id } => out.record(&kg.get_domain_key(&id).await?),
-        DomainKeyCmd::Revoke { id } => out.record(&kg.revoke_domain_key(&id).await?),
-    }
+        DomainKeyCmd::List { account } => {
+            let v = t.call(Method::GET, &format!("/admin/v1/accounts/{}/domain-keys", seg(&account)), None).await?;
+            out.table(&items(&v, "domain_keys"), DOMAIN_KEY_COLUMNS);
+            return Ok(());
+        }
+        DomainKeyCmd::Show { id } => t.call(Method::GET, &format!("/admin/v1/domain-keys/{}", seg(&id)), None).await?,
+        DomainKeyCmd::Revoke { id } => t.call(Method::DELETE, &format!("/admin/v1/domain-keys/{}", seg(&id)), None).await?,
+    };
+    out.record(&v);
     Ok(())
 }
 
-async fn legacy_keys(kg: &Manager<'_>, out: Output, cmd: LegacyKeyCmd) -> Result<(), ManageError> {
+async fn legacy_keys(t: &Transport, out: Output, cmd: LegacyKeyCmd) -> Result<()> {
     match cmd {
         LegacyKeyCmd::Create { account, name } => {
-            out.record(&kg.create_legacy_key(&account, CreateLegacyKey { name }).await?);
+            let req = CreateLegacyKey { name };
+            let path = format!("/admin/v1/accounts/{}/legacy-keys", seg(&account));
+            out.record(&t.call(Method::POST, &path, body(&req)).await?);
             out.secret_notice("key_value");
         }
         LegacyKeyCmd::List { account } => {
-            out.table(&kg.list_legacy_keys(&account).await?, LEGACY_KEY_COLUMNS)
+            let v = t.call(Method::GET, &format!("/admin/v1/accounts/{}/legacy-keys", seg(&account)), None).await?;
+            out.table(&items(&v, "legacy_keys"), LEGACY_KEY_COLUMNS);
         }
-        LegacyKeyCmd::Revoke { id } => out.record(&kg.revoke_legacy_key(&id).await?),
+        LegacyKeyCmd::Revoke { id } => {
+            out.record(&t.call(Method::DELETE, &format!("/admin/v1/legacy-keys/{}", seg(&id)), None).await?)
+        }
     }
     Ok(())
 }

@@ -33,10 +33,11 @@ pub fn load(args: &ConfigArgs, overrides: &[(&str, Option<String>)]) -> Result<C
         None => {}
     }
     // KEYGATE_TOKENS__ACCESS_TOKEN_TTL sets tokens.access_token_ttl. Variables that configure something
-    // other than the server (the config path, the test suite's database) are not settings.
+    // other than the server (the config path, the admin CLI's server and token, the test suite's database)
+    // are not settings.
     fig = fig.merge(Env::prefixed("KEYGATE_").split("__").filter(|k| {
         let k = k.as_str().to_ascii_lowercase();
-        !(k == "config" || k.starts_with("test_"))
+                !(matches!(k.as_str(), "config" | "server" | "admin_token") || k.starts_with("test_"))
     }));
     if let Some(url) = &args.database_url {
         fig = fig.merge(("database_url", url));

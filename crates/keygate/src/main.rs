@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod admin;
+mod transport;
 mod config;
 mod output;
 mod serve;
@@ -89,13 +90,25 @@ async fn run(cli: Cli) -> Result<(), String> {
             eprintln!("configuration is valid");
             Ok(())
         }
-        Command::Admin(args) => {
-            let config = config::finish(config::load(&cli.config, &[])?)?;
-            serve::init_logging(&config, true)?;
-            let kg = keygate_server::bootstrap::open(&config)
-                .await
-                .map_err(|e| e.to_string())?;
-            admin::run(&kg, args).await.map_err(|e| e.to_string())
+                Command::Admin(args) => {
+            let transport = match &args.server {
+                Some(url) => {
+                    let token = std::env::var("KEYGATE_ADMIN_TOKEN").map_err(|_| {
+                        "--server needs an admin token in KEYGATE_ADMIN_TOKEN (keygate admin tokens create)"
+                            .to_owned()
+                    })?;
+                    transport::Transport::remote(url, token)?
+                }
+                None => {
+                    let config = config::finish(config::load(&cli.config, &[])?)?;
+                    serve::init_logging(&config, true)?;
+                    let state = keygate_server::build_state(config, false)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    transport::Transport::Local(keygate_server::router(state))
+                }
+            };
+            admin::run(&transport, args).await
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::{ManageError, Manager};
 
 type Result<T> = std::result::Result<T, ManageError>;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateDomainKey {

@@ -54,6 +54,11 @@ pub fn router(state: AppState) -> Routes {
 }
 
 async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    // Set only by an in-process caller (`keygate admin` on the database): nothing from the network can
+    // put an extension into a request.
+    if req.extensions().get::<Admin>().is_some() {
+        return next.run(req).await;
+    }
     let challenge = "Bearer realm=\"keygate-admin\"".to_owned();
     let token = req
         .headers()
@@ -73,7 +78,7 @@ async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> R
         Ok(Some(admin)) => {
             tracing::debug!(admin = %admin.id, "admin request");
             let mut req = req;
-            req.extensions_mut().insert(Admin(AdminId(admin.id)));
+                        req.extensions_mut().insert(Admin(AdminId(Actor::AdminToken(admin.id))));
             next.run(req).await
         }
         Ok(None) => Problem::unauthorized("the admin token is invalid or revoked", challenge).into_response(),
@@ -81,19 +86,28 @@ async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> R
     }
 }
 
-/// The admin token a request authenticated with; put in the request by `require_admin`.
+/// Who an admin request acts as: the admin token it authenticated with (put in the request by
+/// `require_admin`), or the operator's CLI.
 #[derive(Clone)]
-pub struct AdminId(String);
+pub struct AdminId(Actor);
 
 impl AdminId {
     fn manage<'a>(&self, s: &'a AppState) -> Manager<'a> {
-        s.keygate.manage(Actor::AdminToken(self.0.clone()))
+        s.keygate.manage(self.0.clone())
     }
 }
 
 /// Extracts the authenticated admin, so handlers act (and are audited) as that admin token.
 #[derive(Clone)]
 pub struct Admin(AdminId);
+
+impl Admin {
+    /// The operator at the database (`keygate admin` without `--server`), audited as `cli`. Put in a
+    /// request's extensions by an in-process caller, it stands in for an admin token.
+    pub fn cli() -> Self {
+        Admin(AdminId(Actor::Cli))
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Admin {
     type Rejection = Problem;
