@@ -424,7 +424,10 @@ async fn accounts(t: &Transport, out: Output, cmd: AccountCmd) -> Result<()> {
             out.table(&items(&v, "accounts"), ACCOUNT_COLUMNS);
             return Ok(());
         }
-        AccountCmd::Show { name } => t.call(Method::GET, &format!("/admin/v1/accounts/{}", seg(&name)), None).await?,
+        AccountCmd::Show { name } => {
+            t.call(Method::GET, &format!("/admin/v1/accounts/{}", seg(&name)), None)
+                .await?
+        }
         AccountCmd::Rename { name, display_name } => {
             let req = UpdateAccount {
                 display_name: Some(display_name),
@@ -505,11 +508,20 @@ async fn users(t: &Transport, out: Output, cmd: UserCmd) -> Result<()> {
             user
         }
         UserCmd::List { account } => {
-            let v = t.call(Method::GET, &format!("/admin/v1/accounts/{}/users", seg(&account)), None).await?;
+            let v = t
+                .call(
+                    Method::GET,
+                    &format!("/admin/v1/accounts/{}/users", seg(&account)),
+                    None,
+                )
+                .await?;
             out.table(&items(&v, "users"), USER_COLUMNS);
             return Ok(());
         }
-        UserCmd::Show { id } => t.call(Method::GET, &format!("/admin/v1/users/{}", seg(&id)), None).await?,
+        UserCmd::Show { id } => {
+            t.call(Method::GET, &format!("/admin/v1/users/{}", seg(&id)), None)
+                .await?
+        }
         UserCmd::SetRole { id, role } => {
             let req = UpdateUser {
                 role: Some(role),
@@ -570,11 +582,16 @@ async fn apps(t: &Transport, out: Output, cmd: AppCmd) -> Result<()> {
         }
         AppCmd::List { owner } => {
             let query = owner.map(|o| format!("?owner={}", seg(&o))).unwrap_or_default();
-            let v = t.call(Method::GET, &format!("/admin/v1/apps{query}"), None).await?;
+            let v = t
+                .call(Method::GET, &format!("/admin/v1/apps{query}"), None)
+                .await?;
             out.table(&items(&v, "apps"), APP_COLUMNS);
             return Ok(());
         }
-        AppCmd::Show { client_id } => t.call(Method::GET, &format!("/admin/v1/apps/{}", seg(&client_id)), None).await?,
+        AppCmd::Show { client_id } => {
+            t.call(Method::GET, &format!("/admin/v1/apps/{}", seg(&client_id)), None)
+                .await?
+        }
         AppCmd::Update {
             client_id,
             name,
@@ -596,7 +613,10 @@ async fn apps(t: &Transport, out: Output, cmd: AppCmd) -> Result<()> {
         AppCmd::Revoke { client_id } => update(&client_id, status(AppStatus::Revoked)).await?,
         AppCmd::RotateSecret { client_id, grace } => {
             let path = format!("/admin/v1/apps/{}/rotate-secret", seg(&client_id));
-            out.record(&t.call(Method::POST, &path, Some(json!({"grace_seconds": grace}))).await?);
+            out.record(
+                &t.call(Method::POST, &path, Some(json!({"grace_seconds": grace})))
+                    .await?,
+            );
             out.secret_notice("client_secret");
             return Ok(());
         }
@@ -608,7 +628,10 @@ async fn apps(t: &Transport, out: Output, cmd: AppCmd) -> Result<()> {
 async fn tokens(t: &Transport, out: Output, cmd: TokenCmd) -> Result<()> {
     match cmd {
         TokenCmd::Create { name } => {
-            out.record(&t.call(Method::POST, "/admin/v1/tokens", Some(json!({"name": name}))).await?);
+            out.record(
+                &t.call(Method::POST, "/admin/v1/tokens", Some(json!({"name": name})))
+                    .await?,
+            );
             out.secret_notice("admin token secret");
         }
         TokenCmd::List => {
@@ -616,7 +639,8 @@ async fn tokens(t: &Transport, out: Output, cmd: TokenCmd) -> Result<()> {
             out.table(&items(&v, "tokens"), TOKEN_COLUMNS);
         }
         TokenCmd::Revoke { id } => {
-            t.call(Method::DELETE, &format!("/admin/v1/tokens/{}", seg(&id)), None).await?;
+            t.call(Method::DELETE, &format!("/admin/v1/tokens/{}", seg(&id)), None)
+                .await?;
             out.done(&format!("revoked admin token {id}"));
         }
     }
@@ -654,20 +678,37 @@ async fn api_keys(t: &Transport, out: Output, cmd: ApiKeyCmd) -> Result<()> {
             return Ok(());
         }
         ApiKeyCmd::List { account } => {
-            let v = t.call(Method::GET, &format!("/admin/v1/accounts/{}/api-keys", seg(&account)), None).await?;
+            let v = t
+                .call(
+                    Method::GET,
+                    &format!("/admin/v1/accounts/{}/api-keys", seg(&account)),
+                    None,
+                )
+                .await?;
             out.table(&items(&v, "api_keys"), API_KEY_COLUMNS);
             return Ok(());
         }
         ApiKeyCmd::Show { id } => t.call(Method::GET, &at(&id, ""), None).await?,
         ApiKeyCmd::SetAssertionKey { id, alg, jwk } => {
-            let text = std::fs::read_to_string(&jwk).map_err(|e| format!("public_key: {}: {e}", jwk.display()))?;
+            let text =
+                std::fs::read_to_string(&jwk).map_err(|e| format!("public_key: {}: {e}", jwk.display()))?;
             let public_key = serde_json::from_str(&text).map_err(|e| format!("public_key: not JSON: {e}"))?;
             let req = SetAssertionKey { alg, public_key };
-            t.call(Method::PUT, &at(&id, "/assertion-key"), body(&req)).await?
+            t.call(Method::PUT, &at(&id, "/assertion-key"), body(&req))
+                .await?
         }
-        ApiKeyCmd::ClearAssertionKey { id } => t.call(Method::DELETE, &at(&id, "/assertion-key"), None).await?,
+        ApiKeyCmd::ClearAssertionKey { id } => {
+            t.call(Method::DELETE, &at(&id, "/assertion-key"), None).await?
+        }
         ApiKeyCmd::Rotate { id, grace } => {
-            out.record(&t.call(Method::POST, &at(&id, "/rotate"), Some(json!({"grace_seconds": grace}))).await?);
+            out.record(
+                &t.call(
+                    Method::POST,
+                    &at(&id, "/rotate"),
+                    Some(json!({"grace_seconds": grace})),
+                )
+                .await?,
+            );
             out.secret_notice("secret");
             return Ok(());
         }
@@ -685,7 +726,9 @@ async fn audit(t: &Transport, out: Output, args: AuditArgs) -> Result<()> {
         limit: Some(args.limit),
     };
     let query = serde_urlencoded::to_string(&filter).map_err(|e| e.to_string())?;
-    let v = t.call(Method::GET, &format!("/admin/v1/audit?{query}"), None).await?;
+    let v = t
+        .call(Method::GET, &format!("/admin/v1/audit?{query}"), None)
+        .await?;
     out.table(&items(&v, "events"), AUDIT_COLUMNS);
     Ok(())
 }
@@ -709,12 +752,28 @@ async fn domain_keys(t: &Transport, out: Output, cmd: DomainKeyCmd) -> Result<()
             t.call(Method::POST, &path, body(&req)).await?
         }
         DomainKeyCmd::List { account } => {
-            let v = t.call(Method::GET, &format!("/admin/v1/accounts/{}/domain-keys", seg(&account)), None).await?;
+            let v = t
+                .call(
+                    Method::GET,
+                    &format!("/admin/v1/accounts/{}/domain-keys", seg(&account)),
+                    None,
+                )
+                .await?;
             out.table(&items(&v, "domain_keys"), DOMAIN_KEY_COLUMNS);
             return Ok(());
         }
-        DomainKeyCmd::Show { id } => t.call(Method::GET, &format!("/admin/v1/domain-keys/{}", seg(&id)), None).await?,
-        DomainKeyCmd::Revoke { id } => t.call(Method::DELETE, &format!("/admin/v1/domain-keys/{}", seg(&id)), None).await?,
+        DomainKeyCmd::Show { id } => {
+            t.call(Method::GET, &format!("/admin/v1/domain-keys/{}", seg(&id)), None)
+                .await?
+        }
+        DomainKeyCmd::Revoke { id } => {
+            t.call(
+                Method::DELETE,
+                &format!("/admin/v1/domain-keys/{}", seg(&id)),
+                None,
+            )
+            .await?
+        }
     };
     out.record(&v);
     Ok(())
@@ -729,12 +788,23 @@ async fn legacy_keys(t: &Transport, out: Output, cmd: LegacyKeyCmd) -> Result<()
             out.secret_notice("key_value");
         }
         LegacyKeyCmd::List { account } => {
-            let v = t.call(Method::GET, &format!("/admin/v1/accounts/{}/legacy-keys", seg(&account)), None).await?;
+            let v = t
+                .call(
+                    Method::GET,
+                    &format!("/admin/v1/accounts/{}/legacy-keys", seg(&account)),
+                    None,
+                )
+                .await?;
             out.table(&items(&v, "legacy_keys"), LEGACY_KEY_COLUMNS);
         }
-        LegacyKeyCmd::Revoke { id } => {
-            out.record(&t.call(Method::DELETE, &format!("/admin/v1/legacy-keys/{}", seg(&id)), None).await?)
-        }
+        LegacyKeyCmd::Revoke { id } => out.record(
+            &t.call(
+                Method::DELETE,
+                &format!("/admin/v1/legacy-keys/{}", seg(&id)),
+                None,
+            )
+            .await?,
+        ),
     }
     Ok(())
 }

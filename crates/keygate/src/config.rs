@@ -37,7 +37,7 @@ pub fn load(args: &ConfigArgs, overrides: &[(&str, Option<String>)]) -> Result<C
     // are not settings.
     fig = fig.merge(Env::prefixed("KEYGATE_").split("__").filter(|k| {
         let k = k.as_str().to_ascii_lowercase();
-                !(matches!(k.as_str(), "config" | "server" | "admin_token") || k.starts_with("test_"))
+        !(matches!(k.as_str(), "config" | "server" | "admin_token") || k.starts_with("test_"))
     }));
     if let Some(url) = &args.database_url {
         fig = fig.merge(("database_url", url));

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod admin;
-mod transport;
 mod config;
 mod output;
 mod serve;
+mod transport;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -90,7 +90,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             eprintln!("configuration is valid");
             Ok(())
         }
-                Command::Admin(args) => {
+        Command::Admin(args) => {
             let transport = match &args.server {
                 Some(url) => {
                     let token = std::env::var("KEYGATE_ADMIN_TOKEN").map_err(|_| {

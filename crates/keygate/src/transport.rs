@@ -53,13 +53,14 @@ impl Transport {
                 (status, String::from_utf8_lossy(&bytes).into_owned())
             }
             Transport::Remote { http, base, token } => {
-                let mut req = http
-                    .request(method, format!("{base}{path}"))
-                    .bearer_auth(token);
+                let mut req = http.request(method, format!("{base}{path}")).bearer_auth(token);
                 if let Some(b) = body {
                     req = req.header(header::CONTENT_TYPE, "application/json").body(b);
                 }
-                let res = req.send().await.map_err(|e| format!("cannot reach {base}: {e}"))?;
+                let res = req
+                    .send()
+                    .await
+                    .map_err(|e| format!("cannot reach {base}: {e}"))?;
                 let status = res.status().as_u16();
                 (status, res.text().await.map_err(|e| e.to_string())?)
             }

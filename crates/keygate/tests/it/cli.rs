@@ -1184,31 +1184,85 @@ async fn remote(srv: &TestServer, token: Option<&str>, args: &[&str]) -> Output 
 
 store_test!(admin_commands_work_against_a_remote_server, |srv| async move {
     let token = srv.admin_token.clone();
-    let v = remote(&srv, Some(&token), &["--json", "accounts", "create", "rm001", "--display-name", "Remote"])
-        .await
-        .ok()
-        .json();
-    assert_eq!((&v["name"], &v["display_name"]), (&json!("rm001"), &json!("Remote")));
+    let v = remote(
+        &srv,
+        Some(&token),
+        &[
+            "--json",
+            "accounts",
+            "create",
+            "rm001",
+            "--display-name",
+            "Remote",
+        ],
+    )
+    .await
+    .ok()
+    .json();
+    assert_eq!(
+        (&v["name"], &v["display_name"]),
+        (&json!("rm001"), &json!("Remote"))
+    );
     let (status, _) = srv.admin(Method::GET, "/admin/v1/accounts/rm001", None).await;
     assert_eq!(status, StatusCode::OK, "written through the server");
 
-    let key = remote(&srv, Some(&token), &["--json", "api-keys", "create", "--account", "rm001", "--name", "sync"])
+    let key = remote(
+        &srv,
+        Some(&token),
+        &[
+            "--json",
+            "api-keys",
+            "create",
+            "--account",
+            "rm001",
+            "--name",
+            "sync",
+        ],
+    )
+    .await
+    .ok()
+    .json();
+    assert!(key["secret"].as_str().unwrap().starts_with("kgsk_"));
+    let out = remote(&srv, Some(&token), &["api-keys", "list", "--account", "rm001"])
+        .await
+        .ok();
+    assert!(
+        out.stdout.starts_with("ID") && out.stdout.contains("sync"),
+        "{}",
+        out.stdout
+    );
+
+    // Audited as the admin token, not as the local CLI.
+    let events = remote(&srv, Some(&token), &["--json", "audit", "--account", "rm001"])
         .await
         .ok()
         .json();
-    assert!(key["secret"].as_str().unwrap().starts_with("kgsk_"));
-    let out = remote(&srv, Some(&token), &["api-keys", "list", "--account", "rm001"]).await.ok();
-    assert!(out.stdout.starts_with("ID") && out.stdout.contains("sync"), "{}", out.stdout);
-
-    // Audited as the admin token, not as the local CLI.
-    let events = remote(&srv, Some(&token), &["--json", "audit", "--account", "rm001"]).await.ok().json();
-    assert!(events.as_array().unwrap().iter().all(|e| e["actor"].as_str().unwrap().starts_with("admin_token:")), "{events}");
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"].as_str().unwrap().starts_with("admin_token:")),
+        "{events}"
+    );
 
     // Errors read as locally: the server's problem detail, on stderr.
-    remote(&srv, Some(&token), &["accounts", "show", "zz999"]).await.failed(&["not found"]);
-    remote(&srv, Some(&token), &["accounts", "rate-limit", "rm001", "--per-minute", "0"]).await.failed(&["rate_limit.per_minute"]);
-    remote(&srv, Some("kgat_wrong"), &["accounts", "list"]).await.failed(&["invalid or revoked"]);
-    remote(&srv, None, &["accounts", "list"]).await.failed(&["KEYGATE_ADMIN_TOKEN"]);
+    remote(&srv, Some(&token), &["accounts", "show", "zz999"])
+        .await
+        .failed(&["not found"]);
+    remote(
+        &srv,
+        Some(&token),
+        &["accounts", "rate-limit", "rm001", "--per-minute", "0"],
+    )
+    .await
+    .failed(&["rate_limit.per_minute"]);
+    remote(&srv, Some("kgat_wrong"), &["accounts", "list"])
+        .await
+        .failed(&["invalid or revoked"]);
+    remote(&srv, None, &["accounts", "list"])
+        .await
+        .failed(&["KEYGATE_ADMIN_TOKEN"]);
 });
 
 #[tokio::test]
@@ -1216,9 +1270,20 @@ async fn a_remote_server_that_is_not_there_is_reported() {
     let dir = Scratch::new();
     let mut cmd = keygate_bin(dir.path());
     cmd.env("KEYGATE_ADMIN_TOKEN", "kgat_x");
-    let out = run(cmd, &["admin", "--server", "http://127.0.0.1:9", "accounts", "list"], None).await;
+    let out = run(
+        cmd,
+        &["admin", "--server", "http://127.0.0.1:9", "accounts", "list"],
+        None,
+    )
+    .await;
     out.failed(&["cannot reach http://127.0.0.1:9"]);
     let mut cmd = keygate_bin(dir.path());
     cmd.env("KEYGATE_ADMIN_TOKEN", "kgat_x");
-    run(cmd, &["admin", "--server", "ftp://example.com", "accounts", "list"], None).await.failed(&["http(s) URL"]);
+    run(
+        cmd,
+        &["admin", "--server", "ftp://example.com", "accounts", "list"],
+        None,
+    )
+    .await
+    .failed(&["http(s) URL"]);
 }
