@@ -92,6 +92,19 @@ pub(super) async fn claim(db: &SqlStore, now: i64, lease: i64, limit: u32) -> Re
         ") RETURNING ",
         columns!()
     );
+    // Nothing due is the common case: a plain read finds that without taking the write lock.
+    let due = dispatch!(db, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT seq FROM hook_deliveries WHERE status = $1 AND next_attempt_at <= $2 LIMIT 1",
+        )
+        .bind(DeliveryStatus::Pending.as_str())
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let mut rows = dispatch!(db, |pool| {
         sqlx::query_as::<_, DeliveryRow>(claim)
             .bind(DeliveryStatus::Pending.as_str())

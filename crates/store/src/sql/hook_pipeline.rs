@@ -72,6 +72,15 @@ pub(super) async fn fan_out(db: &SqlStore, limit: u32) -> Result<u64> {
         "SELECT id FROM events WHERE fanned_out_at IS NULL ORDER BY id LIMIT $1"
     );
     let now = keygate_core::time::now();
+    // An idle node looks with a plain read first, so it does not take the write lock every tick for nothing.
+    let any = dispatch!(db, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT id FROM events WHERE fanned_out_at IS NULL LIMIT 1")
+            .fetch_optional(pool)
+            .await
+    })?;
+    if any.is_none() {
+        return Ok(0);
+    }
     dispatch!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let ids = sqlx::query_scalar::<_, i64>(take)
