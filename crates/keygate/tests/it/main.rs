@@ -26,4 +26,5 @@ mod openapi;
 mod rate_limits;
 mod refresh;
 mod revocation;
+mod sdk;
 mod suspension;
