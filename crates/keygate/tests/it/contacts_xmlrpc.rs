@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::contacts_rest::{call, token};
 
 /// Whether Python is missing (then the test skips with a message, as on a fresh machine without it;
-/// CI sets `KEYGATE_REQUIRE_TEST_TOOLS` so that it fails instead).
+/// CI sets `KEYGATE_TEST_REQUIRE_TOOLS` so that it fails instead).
 fn python_missing() -> bool {
     let present = std::process::Command::new("python3")
         .arg("--version")
@@ -16,7 +16,7 @@ fn python_missing() -> bool {
         .is_ok_and(|o| o.status.success());
     if !present {
         assert!(
-            std::env::var_os("KEYGATE_REQUIRE_TEST_TOOLS").is_none(),
+            std::env::var_os("KEYGATE_TEST_REQUIRE_TOOLS").is_none(),
             "python3 is required"
         );
         eprintln!("skipping: python3 (whose xmlrpc.client drives these tests) is not installed");

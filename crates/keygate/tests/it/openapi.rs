@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::contacts_rest::token;
 
-const VALIDATOR_REQUIRED: &str = "KEYGATE_REQUIRE_OPENAPI_VALIDATOR";
+const VALIDATOR_REQUIRED: &str = "KEYGATE_TEST_REQUIRE_OPENAPI_VALIDATOR";
 
 async fn document(srv: &TestServer) -> Value {
     let res = srv.http.get(srv.at("/openapi.json")).send().await.unwrap();
