@@ -44,7 +44,11 @@ pub struct UpdateAccount {
     /// HTTP Basic on the resource APIs for the account's users (off by default).
     pub basic_auth: Option<bool>,
     /// The account's own rate limit per credential; `null` returns it to the server's default.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rate_limit: Option<Option<RateLimit>>,
 }
 
@@ -101,9 +105,17 @@ pub struct UpdateApp {
     pub redirect_uris: Option<Vec<String>>,
     pub allowed_origins: Option<Vec<String>>,
     pub allowed_scopes: Option<String>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_token_ttl: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refresh_token_ttl: Option<Option<i64>>,
     pub status: Option<AppStatus>,
 }

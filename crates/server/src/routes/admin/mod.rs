@@ -78,7 +78,8 @@ async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> R
         Ok(Some(admin)) => {
             tracing::debug!(admin = %admin.id, "admin request");
             let mut req = req;
-                        req.extensions_mut().insert(Admin(AdminId(Actor::AdminToken(admin.id))));
+            req.extensions_mut()
+                .insert(Admin(AdminId(Actor::AdminToken(admin.id))));
             next.run(req).await
         }
         Ok(None) => Problem::unauthorized("the admin token is invalid or revoked", challenge).into_response(),
