@@ -110,6 +110,12 @@ impl Keygate {
         Ok(url)
     }
 
+    /// The event keys a subscription can name.
+    pub fn hook_event_keys(&self, p: &Principal) -> Result<&'static [&'static str]> {
+        require(p)?;
+        Ok(&EVENT_KEYS)
+    }
+
     /// A new, unverified subscription and its signing secret (shown once).
     pub async fn create_hook(&self, p: &Principal, key: &str, url: &str) -> Result<(Hook, WebhookSecret)> {
         require(p)?;

@@ -139,6 +139,24 @@ impl Problem {
         p.headers.push(("www-authenticate", challenge));
         p
     }
+    /// A credential without the scope an operation needs, with the RFC 6750 §3.1 challenge naming it.
+    pub fn insufficient_scope(scope: keygate_core::scope::Scope, detail: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            StatusCode::FORBIDDEN,
+            "insufficient-scope",
+            "Insufficient scope",
+            detail,
+        );
+        p.code = Some("insufficient_scope");
+        p.headers.push((
+            "www-authenticate",
+            format!(
+                "Bearer realm=\"keygate\", error=\"insufficient_scope\", scope=\"{}\"",
+                scope.as_str()
+            ),
+        ));
+        p
+    }
     /// The same answer whether the secret presented was right or wrong: nothing to learn from it.
     pub fn locked_out(l: keygate_lib::lockout::LockedOut) -> Self {
         let mut p = Self::new(

@@ -17,7 +17,7 @@ use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::table::Routes;
-use crate::routes::{self, contacts, xmlrpc};
+use crate::routes::{self, xmlrpc};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -226,7 +226,7 @@ fn alias(item: &PathItem, suffix: &str, note: &str) -> PathItem {
 impl Modify for Aliases {
     fn modify(&self, doc: &mut Document) {
         let paths = &mut doc.paths.paths;
-        let (v1, crm) = (contacts::PREFIXES[0], contacts::PREFIXES[1]);
+        let [v1, crm] = routes::REST_PREFIXES;
         let is_contacts = |item: &PathItem| {
             [&item.get, &item.put, &item.post, &item.delete, &item.patch]
                 .into_iter()

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keygate_core::scope::Scope;
 use keygate_core::time::format_rfc3339;
-use keygate_lib::hooks::{HookError, HookView, EVENT_KEYS};
+use keygate_lib::hooks::{HookError, HookView};
 use keygate_store::{Delivery, DeliveryAttempt, Hook, HookStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,12 +21,9 @@ use crate::openapi::responses as r;
 use crate::routes::table::Routes;
 use crate::state::AppState;
 
-/// The same routes under each prefix; the OpenAPI document describes the first and copies the second.
-pub const PREFIXES: [&str; 2] = ["/v1", "/crm/rest/v1"];
-
 pub fn router() -> Routes {
     let mut routes = Routes::new();
-    for prefix in PREFIXES {
+    for prefix in super::REST_PREFIXES {
         let at = |path: &str| format!("{prefix}{path}");
         routes = routes
             .get(&at("/hooks/event_keys"), event_keys)
@@ -47,20 +44,7 @@ pub fn router() -> Routes {
 fn hook_problem(e: HookError) -> Problem {
     let detail = e.to_string();
     match e {
-        HookError::MissingScope => {
-            let mut p = Problem::new(
-                StatusCode::FORBIDDEN,
-                "insufficient-scope",
-                "Insufficient scope",
-                detail,
-            );
-            p.code = Some("insufficient_scope");
-            p.headers.push((
-                "www-authenticate",
-                "Bearer realm=\"keygate\", error=\"insufficient_scope\", scope=\"hooks\"".into(),
-            ));
-            p
-        }
+        HookError::MissingScope => Problem::insufficient_scope(Scope::Hooks, detail),
         HookError::NotFound(_) => Problem::not_found(detail),
         HookError::Invalid(i) => i.into(),
         HookError::Store(e) => Problem::internal(e),
@@ -137,11 +121,11 @@ async fn handshake(s: &AppState, hook: Hook) -> Result<HookBody, Problem> {
         (status = 429, response = r::TooManyRequests),
     )
 )]
-pub async fn event_keys(Caller(p): Caller) -> Result<Json<[&'static str; 5]>, Problem> {
-    if !p.scope.permits(Scope::Hooks) {
-        return Err(hook_problem(HookError::MissingScope));
-    }
-    Ok(Json(EVENT_KEYS))
+pub async fn event_keys(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<&'static [&'static str]>, Problem> {
+    s.keygate.hook_event_keys(&p).map(Json).map_err(hook_problem)
 }
 
 #[utoipa::path(

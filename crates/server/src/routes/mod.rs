@@ -13,3 +13,7 @@ pub mod oauth;
 pub mod table;
 pub mod wellknown;
 pub mod xmlrpc;
+
+/// The REST resources (contacts, hooks) answer under `/v1` and again under `/crm/rest/v1`, for
+/// Infusionsoft-style clients; the OpenAPI document describes the first and copies the second.
+pub const REST_PREFIXES: [&str; 2] = ["/v1", "/crm/rest/v1"];

@@ -21,13 +21,9 @@ use crate::routes::table::Routes;
 use crate::state::AppState;
 use view::{contact_problem, etag, if_match, ContactList, ContactView, UpsertInput};
 
-/// The same routes under each prefix; the OpenAPI document describes them under the first and copies
-/// them to the second.
-pub const PREFIXES: [&str; 2] = ["/v1", "/crm/rest/v1"];
-
 pub fn router() -> Routes {
     let mut routes = Routes::new();
-    for prefix in PREFIXES {
+    for prefix in super::REST_PREFIXES {
         let at = |path: &str| format!("{prefix}{path}");
         routes = routes
             .get(&at("/contacts"), list)

@@ -149,23 +149,7 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
 pub fn contact_problem(e: ContactError) -> Problem {
     let detail = e.to_string();
     match e {
-        ContactError::MissingScope(scope) => {
-            let mut p = Problem::new(
-                StatusCode::FORBIDDEN,
-                "insufficient-scope",
-                "Insufficient scope",
-                detail,
-            );
-            p.code = Some("insufficient_scope");
-            p.headers.push((
-                "www-authenticate",
-                format!(
-                    "Bearer realm=\"keygate\", error=\"insufficient_scope\", scope=\"{}\"",
-                    scope.as_str()
-                ),
-            ));
-            p
-        }
+        ContactError::MissingScope(scope) => Problem::insufficient_scope(scope, detail),
         ContactError::NotFound(_) | ContactError::UnknownEmail(_) => Problem::not_found(detail),
         ContactError::Stale { .. } => Problem::new(
             StatusCode::PRECONDITION_FAILED,
