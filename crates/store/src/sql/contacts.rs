@@ -53,6 +53,30 @@ macro_rules! insert_new_contact {
     }};
 }
 
+/// The contact `$id` of `$account`, locked for the rest of `$tx`. When it is missing, or not at
+/// `$if_version` (when given), rolls back and returns `NotFound` or `Stale` from the enclosing function.
+macro_rules! lock_at_version {
+    ($tx:ident, $account:expr, $id:expr, $if_version:expr) => {{
+        let row = sqlx::query_as::<_, ContactRow>(LOCK_CONTACT)
+            .bind($account.as_str())
+            .bind($id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let Some(row) = row else {
+            $tx.rollback().await?;
+            return Ok(ContactWrite::NotFound);
+        };
+        let current = row.version();
+        if $if_version.is_some_and(|v| v != current) {
+            $tx.rollback().await?;
+            return Ok(ContactWrite::Stale {
+                current_version: current,
+            });
+        }
+        row
+    }};
+}
+
 /// Rewrites the row of `$c` if it is still at `$old_version`, with a `contact.edit` event. Evaluates to
 /// whether it was.
 macro_rules! rewrite_contact {
@@ -106,20 +130,8 @@ pub(super) async fn update(
 ) -> Result<ContactWrite<Contact>> {
     dispatch!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        let row = sqlx::query_as::<_, ContactRow>(LOCK_CONTACT)
-            .bind(account.as_str())
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(ContactWrite::NotFound);
-        };
+        let row = lock_at_version!(tx, account, id, if_version);
         let old = row.version();
-        if if_version.is_some_and(|v| v != old) {
-            tx.rollback().await?;
-            return Ok(ContactWrite::Stale { current_version: old });
-        }
         let stored = Contact::try_from(row)?;
         let mut c = stored.clone();
         let outcome = match change(&mut c) {
@@ -151,22 +163,7 @@ pub(super) async fn delete(
 ) -> Result<ContactWrite<()>> {
     dispatch!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        let row = sqlx::query_as::<_, ContactRow>(LOCK_CONTACT)
-            .bind(account.as_str())
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(ContactWrite::NotFound);
-        };
-        let current = row.version();
-        if if_version.is_some_and(|v| v != current) {
-            tx.rollback().await?;
-            return Ok(ContactWrite::Stale {
-                current_version: current,
-            });
-        }
+        lock_at_version!(tx, account, id, if_version);
         sqlx::query("DELETE FROM contacts WHERE account = $1 AND id = $2")
             .bind(account.as_str())
             .bind(id)

@@ -140,12 +140,17 @@ pub(crate) async fn create(
         .create_contact(&p, input)
         .await
         .map_err(contact_problem)?;
-    let mut res = contact_response(&s, &p, &c, StatusCode::CREATED).await?;
-    let location = format!("{}/{}", uri.path().trim_end_matches('/'), c.id);
+    let res = contact_response(&s, &p, &c, StatusCode::CREATED).await?;
+    Ok(with_location(res, &uri, c.id))
+}
+
+/// A new contact's `Location`: under the prefix (`/v1` or `/crm/rest/v1`) it was created through.
+fn with_location(mut res: Response, collection: &axum::http::Uri, id: i64) -> Response {
+    let location = format!("{}/{id}", collection.path().trim_end_matches('/'));
     if let Ok(v) = location.parse() {
         res.headers_mut().insert(header::LOCATION, v);
     }
-    Ok(res)
+    res
 }
 
 /// Creates or replaces a contact.
@@ -209,13 +214,12 @@ pub(crate) async fn upsert(
     } else {
         StatusCode::OK
     };
-    let mut res = contact_response(&s, &p, &c, status).await?;
-    if created {
-        if let Ok(v) = format!("{}/{}", uri.path().trim_end_matches('/'), c.id).parse() {
-            res.headers_mut().insert(header::LOCATION, v);
-        }
-    }
-    Ok(res)
+    let res = contact_response(&s, &p, &c, status).await?;
+    Ok(if created {
+        with_location(res, &uri, c.id)
+    } else {
+        res
+    })
 }
 
 /// Reads a contact, with the opt-in status of its primary address. Needs `contacts.read`.
