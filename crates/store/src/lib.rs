@@ -71,6 +71,19 @@ impl AuthStreak {
     }
 }
 
+/// A signed-in session of the developer portal. Its token is never stored: only its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PortalSession {
+    pub id_hash: Vec<u8>,
+    /// Public (`ps_…`): the `sid` of the tokens the portal's API explorer uses.
+    pub id: String,
+    pub user_id: String,
+    pub account: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AccountPatch {
     pub display_name: Option<String>,
@@ -139,6 +152,12 @@ pub enum CredentialRef<'a> {
         key_id: &'a str,
         session_id: &'a str,
     },
+    /// A session of the developer portal (its API explorer's tokens).
+    PortalSession {
+        session_id: &'a str,
+        /// The portal's idle timeout: a session unused for this long is over.
+        idle_timeout: i64,
+    },
 }
 
 /// What a resource server needs to know, beyond the signature, about a presented access token.
@@ -164,7 +183,7 @@ pub enum Liveness {
     KeyRevoked,
     /// The domain key is revoked, missing, or not bound to that API key.
     DomainKeyRevoked,
-    /// The key session was revoked or reached its maximum length.
+    /// The key session was revoked or reached its maximum length; or the portal session ended.
     SessionEnded,
     AccountInactive,
     UserInactive,
@@ -223,6 +242,8 @@ pub struct PurgeReport {
     pub signing_keys: u64,
     /// Failure streaks a day old with no lock left.
     pub auth_failures: u64,
+    /// Portal sessions past their absolute expiry.
+    pub portal_sessions: u64,
 }
 
 #[async_trait]
@@ -553,4 +574,19 @@ pub trait Store: Send + Sync + 'static {
     async fn auth_streaks(&self, subjects: &[&str]) -> Result<Vec<AuthStreak>>;
     /// Forgets `subject`'s streak, after it authenticated.
     async fn clear_auth_failures(&self, subject: &str) -> Result<()>;
+
+    // --- developer portal sessions ------------------------------------------------------------------
+    async fn create_portal_session(&self, session: &PortalSession) -> Result<()>;
+    /// The session with this hash if it is live at `now`: before its expiry and used within the last
+    /// `idle_timeout` seconds. Finding it records the use.
+    async fn touch_portal_session(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+        idle_timeout: i64,
+    ) -> Result<Option<PortalSession>>;
+    /// Ends one session (sign-out); false if there was none.
+    async fn delete_portal_session(&self, id_hash: &[u8]) -> Result<bool>;
+    /// Ends every session of a user (password changed, suspended); returns how many there were.
+    async fn delete_user_portal_sessions(&self, user_id: &str) -> Result<u64>;
 }

@@ -26,6 +26,7 @@ mod keys;
 mod legacy_keys;
 mod liveness;
 mod lockouts;
+mod portal_sessions;
 mod tokens;
 
 use std::fmt::Debug;
@@ -48,6 +49,7 @@ pub use keys::signing_keys;
 pub use legacy_keys::legacy_keys;
 pub use liveness::{domain_key_liveness, key_liveness, liveness, purge};
 pub use lockouts::auth_failures;
+pub use portal_sessions::portal_sessions;
 pub use tokens::{authorization_codes, grants_and_refresh_tokens};
 
 /// Runs every check, in an order where later ones may rely on earlier ones' rows (purge removes the
@@ -72,6 +74,7 @@ pub async fn run_all(store: &dyn Store) {
     basic_auth_users(store).await;
     audit(store).await;
     auth_failures(store).await;
+    portal_sessions(store).await;
     contacts(store).await;
     contact_upserts(store).await;
     contact_listing(store).await;

@@ -39,6 +39,10 @@ pub(super) async fn liveness(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<Liv
             key_id,
             session_id,
         } => domain_key_liveness(db, q, domain_key_id, key_id, session_id).await,
+        CredentialRef::PortalSession {
+            session_id,
+            idle_timeout,
+        } => portal_liveness(db, q, session_id, idle_timeout).await,
     }
 }
 
@@ -169,6 +173,41 @@ async fn domain_key_liveness(
         Liveness::SessionEnded
     } else {
         holder_liveness(&base, q)
+    })
+}
+
+async fn portal_liveness(
+    db: &SqlStore,
+    q: &LivenessQuery<'_>,
+    session_id: &str,
+    idle_timeout: i64,
+) -> Result<Liveness> {
+    // The session is the credential: signed out, expired or idle too long, its tokens die with it.
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, LivenessRow>(
+            "SELECT \
+             (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) AS revoked, \
+             (SELECT COUNT(*) FROM portal_sessions WHERE id = $2 AND user_id = $5 AND account = $4 \
+              AND expires_at > $6 AND last_seen_at > $6 - $3) AS live_link, \
+             CAST(1 AS BIGINT) AS live_credential, \
+             (SELECT COUNT(*) FROM accounts WHERE name = $4 AND status = 'active') AS live_account, \
+             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user",
+        )
+        .bind(q.jti)
+        .bind(session_id)
+        .bind(idle_timeout)
+        .bind(q.account)
+        .bind(q.user_id)
+        .bind(q.now)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(if row.revoked > 0 {
+        Liveness::TokenRevoked
+    } else if row.live_link == 0 || q.user_id.is_none() {
+        Liveness::SessionEnded
+    } else {
+        holder_liveness(&row, q)
     })
 }
 

@@ -28,7 +28,7 @@ pub(super) async fn purge_expired(db: &SqlStore, now: i64) -> Result<PurgeReport
     // Grants and API keys are never deleted here, so removing their refresh tokens, sessions and
     // assertion jtis cannot break a reference.
     let deleted = dispatch!(db, |pool| {
-        let mut counts = [0u64; 7];
+        let mut counts = [0u64; 8];
         let statements = [
             (
                 "DELETE FROM authorization_codes WHERE expires_at < $1",
@@ -47,13 +47,14 @@ pub(super) async fn purge_expired(db: &SqlStore, now: i64) -> Result<PurgeReport
                 "DELETE FROM auth_failures WHERE last_failure_at < $1 AND COALESCE(locked_until, 0) < $1",
                 now - 86_400,
             ),
+            ("DELETE FROM portal_sessions WHERE expires_at < $1", now),
         ];
         for (count, (sql, before)) in counts.iter_mut().zip(statements) {
             *count = sqlx::query(sql).bind(before).execute(pool).await?.rows_affected();
         }
         counts
     });
-    let [authorization_codes, assertion_jtis, key_sessions, refresh_tokens, revoked_tokens, signing_keys, auth_failures] =
+    let [authorization_codes, assertion_jtis, key_sessions, refresh_tokens, revoked_tokens, signing_keys, auth_failures, portal_sessions] =
         deleted;
     Ok(PurgeReport {
         authorization_codes,
@@ -63,5 +64,6 @@ pub(super) async fn purge_expired(db: &SqlStore, now: i64) -> Result<PurgeReport
         revoked_tokens,
         signing_keys,
         auth_failures,
+        portal_sessions,
     })
 }

@@ -93,6 +93,7 @@ mod hooks;
 mod legacy_keys;
 mod liveness;
 mod maintenance;
+mod portal_sessions;
 mod signing_keys;
 mod store_impl;
 mod users;

@@ -11,13 +11,13 @@ use keygate_core::model::{
 use super::{
     accounts, admin_tokens, api_keys, apps, audit, auth_failures, codes, contact_query, contacts, deliveries,
     domain_keys, email_statuses, events, grants, hook_pipeline, hooks, legacy_keys, liveness, maintenance,
-    signing_keys, users, Backend, Pool, SqlStore,
+    portal_sessions, signing_keys, users, Backend, Pool, SqlStore,
 };
 use crate::{
     AccountPatch, AppPatch, AttemptOutcome, AuditQuery, AuthStreak, CodeRedemption, ContactChange,
     ContactPage, ContactQuery, ContactWrite, Delivery, DeliveryAttempt, EmailStatusChange, Event, Hook,
     HookPatch, HookStats, Liveness, LivenessQuery, NewAccount, NewApp, NewAuditEvent, NewUser, PendingBatch,
-    PurgeReport, Result, Rotation, Store, UserPatch,
+    PortalSession, PurgeReport, Result, Rotation, Store, UserPatch,
 };
 
 #[async_trait]
@@ -464,5 +464,26 @@ impl Store for SqlStore {
 
     async fn clear_auth_failures(&self, subject: &str) -> Result<()> {
         auth_failures::clear(self, subject).await
+    }
+
+    async fn create_portal_session(&self, session: &PortalSession) -> Result<()> {
+        portal_sessions::create(self, session).await
+    }
+
+    async fn touch_portal_session(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+        idle_timeout: i64,
+    ) -> Result<Option<PortalSession>> {
+        portal_sessions::touch(self, id_hash, now, idle_timeout).await
+    }
+
+    async fn delete_portal_session(&self, id_hash: &[u8]) -> Result<bool> {
+        portal_sessions::delete(self, id_hash).await
+    }
+
+    async fn delete_user_portal_sessions(&self, user_id: &str) -> Result<u64> {
+        portal_sessions::delete_for_user(self, user_id).await
     }
 }
