@@ -21,6 +21,8 @@ pub enum SecretKind {
     AdminToken,
     RefreshToken,
     AuthorizationCode,
+    /// The developer portal's session cookie.
+    PortalSession,
 }
 
 impl SecretKind {
@@ -32,6 +34,7 @@ impl SecretKind {
             SecretKind::AdminToken => "kgat_",
             SecretKind::RefreshToken => "kgrt_",
             SecretKind::AuthorizationCode => "kgac_",
+            SecretKind::PortalSession => "kgps_",
         }
     }
 

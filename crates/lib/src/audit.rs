@@ -16,6 +16,8 @@ pub enum Actor {
     Cli,
     /// Keygate itself (reuse detection, scheduled rotation, seeding the demo).
     System,
+    /// A user signed in to the developer portal, by id.
+    User(String),
     /// A credential acting by itself, named `kind:id` (`legacy_key:kgl_…`).
     Credential(String),
 }
@@ -26,6 +28,7 @@ impl std::fmt::Display for Actor {
             Actor::AdminToken(id) => write!(f, "admin_token:{id}"),
             Actor::Cli => f.write_str("cli"),
             Actor::System => f.write_str("system"),
+            Actor::User(id) => write!(f, "user:{id}"),
             Actor::Credential(name) => f.write_str(name),
         }
     }

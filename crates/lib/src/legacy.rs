@@ -110,6 +110,8 @@ impl Manager<'_> {
 
     pub async fn list_legacy_keys(&self, account: &str) -> Result<Vec<LegacyKeyView>> {
         let account = AccountName::parse(account)?;
+        // This node's counts are exact in the listing; other nodes' arrive within their flush interval.
+        self.flush_legacy_key_uses().await;
         if self.store().get_account(&account).await?.is_none() {
             return Err(ManageError::NotFound(format!("account {account}")));
         }
@@ -154,7 +156,12 @@ impl Keygate {
             return Err(AuthError::AccountSuspended);
         }
         let t = now();
+        let uses = self.legacy_key_uses();
+        if uses.count(&key.id, t) {
+            return Ok(legacy_principal(key));
+        }
         let previous = self.store().record_legacy_key_use(&key.id, 1, t).await?;
+        uses.written(&key.id, t);
         if previous.is_none_or(|p| p / DAY != t / DAY) {
             let actor = Actor::Credential(format!("legacy_key:{}", key.id));
             self.audit(
@@ -166,12 +173,24 @@ impl Keygate {
             )
             .await;
         }
-        Ok(Principal {
-            account: key.account,
-            credential: Credential::LegacyKey(key.id),
-            user_id: None,
-            scope: ScopeSet::from_scopes([Scope::Full]),
-            claims: None,
-        })
+        Ok(legacy_principal(key))
+    }
+
+    /// Writes the legacy-key uses counted in memory (every few seconds, and at shutdown).
+    pub async fn flush_legacy_key_uses(&self) {
+        if let Err(e) = self.legacy_key_uses().flush(self.store().as_ref(), now()).await {
+            tracing::warn!(error = %e, "could not write legacy-key use counts; kept for the next try");
+        }
+    }
+}
+
+/// A legacy key acts as its account, with every scope: what such keys always could do.
+fn legacy_principal(key: LegacyKey) -> Principal {
+    Principal {
+        account: key.account,
+        credential: Credential::LegacyKey(key.id),
+        user_id: None,
+        scope: ScopeSet::from_scopes([Scope::Full]),
+        claims: None,
     }
 }

@@ -18,11 +18,15 @@ pub mod domain_keys;
 pub mod error;
 pub mod hooks;
 pub mod legacy;
+mod legacy_uses;
+pub use legacy_uses::FLUSH_INTERVAL_SECS as LEGACY_USE_FLUSH_SECS;
 pub mod lockout;
 pub mod manage;
 pub mod oauth;
+pub mod portal;
 pub mod settings;
 pub mod signing;
+mod token_cache;
 pub mod tokens;
 pub mod views;
 
@@ -30,7 +34,7 @@ pub use audit::Actor;
 pub use error::{ManageError, OAuthError, OAuthErrorCode};
 pub use manage::Manager;
 pub use settings::{
-    ApiKeySettings, HookSettings, LegacyKeySettings, LockoutSettings, Settings, TokenSettings,
+    ApiKeySettings, HookSettings, LegacyKeySettings, LockoutSettings, PortalSettings, Settings, TokenSettings,
 };
 use signing::{KeyError, Keyring};
 
@@ -46,12 +50,15 @@ struct Inner {
     legacy_keys: LegacyKeySettings,
     lockouts: LockoutSettings,
     hooks: HookSettings,
+    portal: PortalSettings,
     hook_sealer: Sealer,
     pepper: Pepper,
     tickets: aws_lc_rs::hmac::Key,
     /// Seals the secrets of API keys that sign HS256 assertions.
     assertion_sealer: Sealer,
     keyring: Keyring,
+    verified: token_cache::VerifiedTokens,
+    legacy_uses: legacy_uses::LegacyKeyUses,
 }
 
 impl Keygate {
@@ -63,6 +70,7 @@ impl Keygate {
             legacy_keys,
             lockouts,
             hooks,
+            portal,
         } = all;
         let retire_publish_for = settings.max_access_token_ttl + settings.leeway + MAINTENANCE_INTERVAL_SECS;
         let keyring = Keyring::open(
@@ -72,8 +80,11 @@ impl Keygate {
             retire_publish_for,
         )
         .await?;
+        let verified = token_cache::VerifiedTokens::new(settings.verified_cache_entries);
         Ok(Self {
             inner: Arc::new(Inner {
+                verified,
+                legacy_uses: legacy_uses::LegacyKeyUses::default(),
                 pepper: Pepper::new(master.derive(KeyPurpose::SecretPepper)),
                 tickets: aws_lc_rs::hmac::Key::new(
                     aws_lc_rs::hmac::HMAC_SHA256,
@@ -86,6 +97,7 @@ impl Keygate {
                 legacy_keys,
                 lockouts,
                 hooks,
+                portal,
                 hook_sealer: Sealer::new(master.derive(KeyPurpose::HookSecrets)),
                 keyring,
             }),
@@ -107,6 +119,9 @@ impl Keygate {
     pub(crate) fn hook_sealer(&self) -> &Sealer {
         &self.inner.hook_sealer
     }
+    pub fn portal_settings(&self) -> &PortalSettings {
+        &self.inner.portal
+    }
     pub fn lockout_settings(&self) -> &LockoutSettings {
         &self.inner.lockouts
     }
@@ -115,6 +130,12 @@ impl Keygate {
     }
     pub fn pepper(&self) -> &Pepper {
         &self.inner.pepper
+    }
+    pub(crate) fn legacy_key_uses(&self) -> &legacy_uses::LegacyKeyUses {
+        &self.inner.legacy_uses
+    }
+    pub(crate) fn verified_tokens(&self) -> &token_cache::VerifiedTokens {
+        &self.inner.verified
     }
     pub fn keyring(&self) -> &Keyring {
         &self.inner.keyring

@@ -342,6 +342,10 @@ impl Manager<'_> {
             .update_user(&id, &patch, now())
             .await?
             .ok_or_else(|| ManageError::NotFound(format!("user {id}")))?;
+        // A new password or a suspension signs the user out of the portal everywhere.
+        if req.password.is_some() || req.status.is_some_and(|s| s != UserStatus::Active) {
+            self.store().delete_user_portal_sessions(u.id.as_str()).await?;
+        }
         let details =
             json!({"role": req.role, "status": req.status, "password_changed": req.password.is_some()});
         self.record("user.updated", u.id.as_str(), Some(&u.account), details)

@@ -28,6 +28,9 @@ pub struct TokenSettings {
     pub secret_rotation_grace: i64,
     /// How long the consent step of an authorization may take.
     pub consent_ttl: i64,
+    /// Access tokens whose signature is remembered once verified (0: verify every time). Revocation is
+    /// checked on every request either way.
+    pub verified_cache_entries: usize,
 }
 
 impl Default for TokenSettings {
@@ -45,6 +48,7 @@ impl Default for TokenSettings {
             key_rotation_interval: 30 * 86_400,
             secret_rotation_grace: 86_400,
             consent_ttl: 600,
+            verified_cache_entries: 10_000,
         }
     }
 }
@@ -152,6 +156,47 @@ pub struct Settings {
     pub legacy_keys: LegacyKeySettings,
     pub lockouts: LockoutSettings,
     pub hooks: HookSettings,
+    pub portal: PortalSettings,
+}
+
+/// The developer portal's sign-in sessions. Durations in seconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortalSettings {
+    /// A session ends this long after sign-in, however busy.
+    pub session_ttl: i64,
+    /// A session unused for this long ends.
+    pub idle_timeout: i64,
+    /// Lifetime of the access tokens the API explorer calls the API with (never past the session).
+    pub explorer_token_ttl: i64,
+}
+
+impl Default for PortalSettings {
+    fn default() -> Self {
+        Self {
+            session_ttl: 12 * 3600,
+            idle_timeout: 3600,
+            explorer_token_ttl: 900,
+        }
+    }
+}
+
+impl PortalSettings {
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, v) in [
+            ("session_ttl", self.session_ttl),
+            ("idle_timeout", self.idle_timeout),
+            ("explorer_token_ttl", self.explorer_token_ttl),
+        ] {
+            if v <= 0 {
+                out.push(format!(
+                    "portal.{name} must be a positive number of seconds (got {v})"
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// Legacy static keys: deprecated, but existing integrations must keep working.

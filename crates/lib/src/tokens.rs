@@ -86,6 +86,8 @@ pub enum Credential {
     LegacyKey(LegacyKeyId),
     /// A user's email and password presented with the request itself (HTTP Basic).
     Basic(UserId),
+    /// The developer portal's API explorer, by the id of the portal session its token belongs to.
+    Portal(String),
 }
 
 impl Credential {
@@ -93,7 +95,10 @@ impl Credential {
     fn from_claims(claims: &AccessTokenClaims) -> Result<Self, TokenRejection> {
         let bad = |_| TokenRejection::BadClaims;
         let id = claims.client_id.as_str();
-        if id.starts_with(DomainKeyId::PREFIX) {
+        if id == crate::portal::EXPLORER_CLIENT_ID {
+            let session = claims.sid.clone().ok_or(TokenRejection::BadClaims)?;
+            Ok(Credential::Portal(session))
+        } else if id.starts_with(DomainKeyId::PREFIX) {
             let api_key = claims.api_key.as_deref().ok_or(TokenRejection::BadClaims)?;
             Ok(Credential::DomainKey {
                 id: DomainKeyId::parse(id).map_err(bad)?,
@@ -114,6 +119,7 @@ impl Credential {
             Credential::DomainKey { .. } => "domain_key",
             Credential::LegacyKey(_) => "legacy_key",
             Credential::Basic(_) => "basic",
+            Credential::Portal(_) => "portal",
         }
     }
 
@@ -124,6 +130,7 @@ impl Credential {
             Credential::DomainKey { id, .. } => id.as_str(),
             Credential::LegacyKey(id) => id.as_str(),
             Credential::Basic(id) => id.as_str(),
+            Credential::Portal(session) => session,
         }
     }
 }
@@ -177,6 +184,15 @@ impl Keygate {
         &self,
         token: &str,
     ) -> Result<AccessTokenClaims, TokenRejection> {
+        let settings = self.settings();
+        let keys = self.keyring().current();
+        let key_known = |kid: &str| keys.verifiers.contains_key(kid);
+        if let Some(known) = self
+            .verified_tokens()
+            .get(token, key_known, now(), settings.leeway.max(0))
+        {
+            return known;
+        }
         let header = decode_header(token).map_err(|_| TokenRejection::Malformed)?;
         // RFC 9068 §4: `at+jwt`, or the full media type `application/at+jwt`, case-insensitively.
         let typ = header
@@ -188,7 +204,7 @@ impl Keygate {
             return Err(TokenRejection::WrongType);
         }
         let kid = header.kid.ok_or(TokenRejection::UnknownKey)?;
-        let mut keys = self.keyring().current();
+        let mut keys = keys;
         if !keys.verifiers.contains_key(&kid) && self.keyring().reload_for_unknown_kid().await {
             keys = self.keyring().current();
         }
@@ -197,14 +213,13 @@ impl Keygate {
         if header.alg != verifier.algorithm {
             return Err(TokenRejection::WrongAlgorithm);
         }
-        let settings = self.settings();
         let mut validation = Validation::new(verifier.algorithm);
         validation.leeway = settings.leeway.max(0) as u64;
         validation.validate_nbf = true;
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[settings.audience()]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        decode::<AccessTokenClaims>(token, &verifier.key, &validation)
+        let claims = decode::<AccessTokenClaims>(token, &verifier.key, &validation)
             .map(|d| d.claims)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
@@ -218,7 +233,9 @@ impl Keygate {
                     K::Json(_) | K::MissingRequiredClaim(_) => TokenRejection::BadClaims,
                     _ => TokenRejection::Malformed,
                 }
-            })
+            })?;
+        self.verified_tokens().insert(token, kid, &claims);
+        Ok(claims)
     }
 
     /// The full check a resource server makes: signature and claims, then revocation and the status of
@@ -246,6 +263,10 @@ impl Keygate {
                 domain_key_id: id.as_str(),
                 key_id: api_key.as_str(),
                 session_id: claims.sid.as_deref().ok_or(TokenRejection::BadClaims)?,
+            },
+            Credential::Portal(session) => CredentialRef::PortalSession {
+                session_id: session,
+                idle_timeout: self.portal_settings().idle_timeout,
             },
             // Never in a token: these are presented with each request.
             Credential::LegacyKey(_) | Credential::Basic(_) => return Err(TokenRejection::BadClaims),
@@ -300,7 +321,9 @@ impl Keygate {
                     .iter()
                     .any(|o| OriginPattern::parse(o).is_ok_and(|o| o.matches(origin)))
             }),
+            // The explorer's tokens are for the portal's own pages.
             Credential::ApiKey(_)
+            | Credential::Portal(_)
             | Credential::DomainKey { .. }
             | Credential::LegacyKey(_)
             | Credential::Basic(_) => false,

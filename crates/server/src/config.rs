@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use keygate_lib::{
-    ApiKeySettings, HookSettings, LegacyKeySettings, LockoutSettings, Settings, TokenSettings,
+    ApiKeySettings, HookSettings, LegacyKeySettings, LockoutSettings, PortalSettings, Settings, TokenSettings,
 };
 
 use crate::rate_limit::RateLimitConfig;
@@ -32,6 +32,7 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     pub lockouts: LockoutSettings,
     pub hooks: HookSettings,
+    pub portal: PortalSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +80,7 @@ impl Default for Config {
             rate_limits: RateLimitConfig::default(),
             lockouts: LockoutSettings::default(),
             hooks: HookSettings::default(),
+            portal: PortalSettings::default(),
         }
     }
 }
@@ -134,6 +136,7 @@ impl Config {
             legacy_keys: self.legacy_keys.clone(),
             lockouts: self.lockouts.clone(),
             hooks: self.hooks.clone(),
+            portal: self.portal.clone(),
         }
     }
 
@@ -147,6 +150,7 @@ impl Config {
         out.extend(self.api_keys.problems(self.tokens.max_access_token_ttl));
         out.extend(self.legacy_keys.problems());
         out.extend(self.lockouts.problems());
+        out.extend(self.portal.problems());
         out.extend(self.hooks.problems());
         match url::Url::parse(&self.public_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {}

@@ -25,6 +25,7 @@ pub mod hooks;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod portal;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
@@ -57,7 +58,8 @@ pub fn routes(state: &AppState) -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    let app = routes(&state).into_router();
+    // The portal's pages are browser UI, not API: merged here, outside the documented route table.
+    let app = routes(&state).into_router().merge(portal::router());
     let http = &state.config.http;
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -140,10 +142,22 @@ pub async fn serve(
             }
         }
     });
+    let counter = state.keygate.clone();
+    let legacy_uses = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(keygate_lib::LEGACY_USE_FLUSH_SECS));
+        loop {
+            tick.tick().await;
+            counter.flush_legacy_key_uses().await;
+        }
+    });
+    let keygate = state.keygate.clone();
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     maintenance.abort();
     deliveries.abort();
+    legacy_uses.abort();
+    // What the last requests counted is written before the process ends.
+    keygate.flush_legacy_key_uses().await;
     result
 }
 

@@ -166,3 +166,32 @@ store_test!(public_clients_may_revoke_but_not_introspect, |srv| async move {
         "a public client can revoke its own tokens"
     );
 });
+
+// A token used again and again is served from the cache of verified signatures; revocation and
+// suspension must still end it on the very next request.
+store_test!(a_hot_token_still_dies_at_once, |srv| async move {
+    let (account, app) = srv.owned_app().await;
+    let token = |v: Value| v["access_token"].as_str().unwrap().to_owned();
+    let revoked = token(srv.client_token(&app, None).await);
+    let suspended = token(srv.client_token(&app, None).await);
+    for t in [&revoked, &suspended] {
+        for _ in 0..3 {
+            assert_eq!(srv.me(t).await.0, 200);
+        }
+    }
+    let (status, _) = srv
+        .oauth_post("/oauth/revoke", &app, &[("token", &revoked)])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(srv.me(&revoked).await.0, 401, "revoked while hot");
+    assert_eq!(srv.me(&suspended).await.0, 200, "the other token is untouched");
+    let (status, body) = srv
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/admin/v1/accounts/{account}"),
+            Some(serde_json::json!({"status": "suspended"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(srv.me(&suspended).await.0, 401, "its account suspended while hot");
+});

@@ -93,17 +93,23 @@ impl HookBody {
 }
 
 /// Runs the handshake and records its result; returns the subscription and why it failed, if it did.
-async fn handshake(s: &AppState, hook: Hook) -> Result<HookBody, Problem> {
+/// Shared with the portal's "Re-verify" button.
+pub(crate) async fn run_handshake(s: &AppState, hook: Hook) -> Result<(Hook, Option<String>), HookError> {
     let outcome = handshake::verify(&s.hook_client, &hook.hook_url).await;
     let hook = match (&outcome, hook.status) {
         (Ok(()), _) => s.keygate.set_hook_status(&hook, HookStatus::Verified).await,
         // A failed handshake leaves an inactive subscription inactive, and anything else unverified.
         (Err(_), HookStatus::Verified) => s.keygate.set_hook_status(&hook, HookStatus::Unverified).await,
         (Err(_), _) => Ok(hook),
-    }
-    .map_err(hook_problem)?;
+    }?;
+    Ok((hook, outcome.err()))
+}
+
+/// [`run_handshake`] as the REST answer.
+async fn handshake(s: &AppState, hook: Hook) -> Result<HookBody, Problem> {
+    let (hook, error) = run_handshake(s, hook).await.map_err(hook_problem)?;
     let mut body = HookBody::of(&hook);
-    body.verification_error = outcome.err();
+    body.verification_error = error;
     Ok(body)
 }
 

@@ -1,0 +1,155 @@
+//! Access tokens whose signature has been verified, so that a hot token is not verified
+//! cryptographically on every request (an ES256 verification costs more than the rest of a read).
+//!
+//! Only the signature and header checks are skipped. On every hit the token's times are checked again
+//! and the key that signed it must still be in the keyring; revocation and suspension are read from the
+//! store on every request as before, so they still take effect at once, on every node.
+
+use std::sync::Arc;
+
+use aws_lc_rs::digest;
+use keygate_core::claims::AccessTokenClaims;
+use quick_cache::sync::Cache;
+
+use crate::tokens::TokenRejection;
+
+pub(crate) struct VerifiedTokens {
+    /// Keyed by the token's SHA-256: a token is compared whole, never by a prefix.
+    cache: Option<Cache<[u8; 32], Arc<Verified>>>,
+}
+
+struct Verified {
+    kid: String,
+    claims: AccessTokenClaims,
+}
+
+fn key(token: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
+    out
+}
+
+impl VerifiedTokens {
+    /// Holds up to `entries` tokens (0: no cache).
+    pub(crate) fn new(entries: usize) -> Self {
+        Self {
+            cache: (entries > 0).then(|| Cache::new(entries)),
+        }
+    }
+
+    /// The claims of a token verified before, if its key is still known (`key_known`); its times are
+    /// checked as a full verification would (with `leeway`).
+    pub(crate) fn get(
+        &self,
+        token: &str,
+        key_known: impl Fn(&str) -> bool,
+        now: i64,
+        leeway: i64,
+    ) -> Option<Result<AccessTokenClaims, TokenRejection>> {
+        let cache = self.cache.as_ref()?;
+        let k = key(token);
+        let hit = cache.get(&k)?;
+        if !key_known(&hit.kid) {
+            cache.remove(&k);
+            return None;
+        }
+        Some(if hit.claims.exp < now - leeway {
+            cache.remove(&k);
+            Err(TokenRejection::Expired)
+        } else if hit.claims.nbf > now + leeway {
+            Err(TokenRejection::NotYetValid)
+        } else {
+            Ok(hit.claims.clone())
+        })
+    }
+
+    pub(crate) fn insert(&self, token: &str, kid: String, claims: &AccessTokenClaims) {
+        if let Some(cache) = &self.cache {
+            cache.insert(
+                key(token),
+                Arc::new(Verified {
+                    kid,
+                    claims: claims.clone(),
+                }),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(nbf: i64, exp: i64) -> AccessTokenClaims {
+        AccessTokenClaims {
+            iss: "https://kg.example".into(),
+            sub: "app".into(),
+            aud: "https://kg.example".into(),
+            exp,
+            iat: nbf,
+            nbf,
+            jti: "at_1".into(),
+            client_id: "app".into(),
+            scope: "contacts.read".into(),
+            account: "ab123".into(),
+            sid: None,
+            api_key: None,
+            origin: None,
+            act: None,
+        }
+    }
+
+    const T: i64 = 1_800_000_000;
+    fn known(kid: &str) -> bool {
+        kid == "k1"
+    }
+
+    #[test]
+    fn remembers_a_verified_token_until_it_expires() {
+        let cache = VerifiedTokens::new(10);
+        assert!(cache.get("a.b.c", known, T, 30).is_none(), "never verified");
+        cache.insert("a.b.c", "k1".into(), &claims(T, T + 100));
+        assert_eq!(
+            cache.get("a.b.c", known, T + 50, 30).unwrap().unwrap().jti,
+            "at_1"
+        );
+        assert!(
+            cache.get("a.b.d", known, T, 30).is_none(),
+            "only that exact token"
+        );
+        assert!(
+            cache.get("a.b.c", known, T + 130, 30).unwrap().is_ok(),
+            "within the leeway"
+        );
+        assert!(matches!(
+            cache.get("a.b.c", known, T + 131, 30),
+            Some(Err(TokenRejection::Expired))
+        ));
+        assert!(
+            cache.get("a.b.c", known, T, 30).is_none(),
+            "an expired token is forgotten"
+        );
+    }
+
+    #[test]
+    fn checks_not_before_and_the_signing_key() {
+        let cache = VerifiedTokens::new(10);
+        cache.insert("early", "k1".into(), &claims(T + 100, T + 200));
+        assert!(matches!(
+            cache.get("early", known, T, 30),
+            Some(Err(TokenRejection::NotYetValid))
+        ));
+        cache.insert("gone", "k0".into(), &claims(T, T + 100));
+        assert!(
+            cache.get("gone", known, T, 30).is_none(),
+            "its key left the keyring: verify again"
+        );
+    }
+
+    #[test]
+    fn zero_entries_turns_it_off() {
+        let cache = VerifiedTokens::new(0);
+        cache.insert("a.b.c", "k1".into(), &claims(T, T + 100));
+        assert!(cache.get("a.b.c", known, T, 30).is_none());
+    }
+}
