@@ -168,6 +168,23 @@ try {
     await screenshot(page, "07-explorer");
   });
 
+  await step("the other admin pages", async () => {
+    for (const [link, title, shot] of [
+      ["Legacy keys", "Legacy keys", "09-legacy-keys"],
+      ["Users", "Users", "10-users"],
+      ["REST Hooks", "REST Hooks", "11-hooks"],
+      ["Audit log", "Audit log", "12-audit"],
+    ]) {
+      await page.getByRole("navigation").getByRole("link", { name: link }).click();
+      check(await heading() === title, `the ${title} page`, await heading());
+      check(await page.locator('nav a[aria-current="page"]').innerText() === link, "the navigation marks it");
+      await screenshot(page, shot);
+    }
+    // What was done above is in the audit log, by this user.
+    const audit = await page.locator("main").innerText();
+    check(audit.includes("app.created") && audit.includes("domain_key.created"), "the audit log shows the changes", audit.slice(0, 500));
+  });
+
   await step("narrow screens", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/portal/apps`);

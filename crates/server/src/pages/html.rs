@@ -57,6 +57,30 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     res
 }
 
+/// Checks a user's password through the lock-outs every password door shares; a refusal comes as the
+/// status and sentence a sign-in page shows.
+pub async fn sign_in(
+    kg: &keygate_lib::Keygate,
+    addr: Option<std::net::IpAddr>,
+    account: &str,
+    email: &str,
+    password: &str,
+) -> Result<keygate_core::model::User, (StatusCode, String)> {
+    use keygate_lib::lockout::{Attempt, Guarded};
+    use keygate_lib::oauth::authorize::LoginError;
+    let attempt = Attempt::from(addr).user(&format!("{}/{}", account.trim(), email.trim()));
+    let login = kg.login(account, email, password);
+    kg.guarded(&attempt, login, |e| matches!(e, LoginError::BadCredentials))
+        .await
+        .map_err(|g| match g {
+            Guarded::Locked(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed sign-ins for this user or from this network. Try again later.".to_owned(),
+            ),
+            Guarded::Failed(e) => (StatusCode::UNAUTHORIZED, e.to_string()),
+        })
+}
+
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     page(
         status,

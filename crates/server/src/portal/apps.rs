@@ -233,23 +233,13 @@ fn app_page(ctx: &Ctx, status: StatusCode, app: &AppView, top: &str) -> Response
             Some("Issue a new secret? The current one keeps working for the rotation grace period."),
         ));
     }
-    if app.status == "active" {
-        actions.push(ui::action(
-            ctx,
-            &format!("{base}/suspend"),
-            "Suspend",
-            "secondary",
-            Some("Suspend this app? Its tokens stop working until you activate it again."),
-        ));
-    } else {
-        actions.push(ui::action(
-            ctx,
-            &format!("{base}/activate"),
-            "Activate",
-            "secondary",
-            None,
-        ));
-    }
+    actions.push(ui::suspend_or_activate(
+        ctx,
+        &base,
+        app.status == "active",
+        "secondary",
+        "Suspend this app? Its tokens stop working until you activate it again.",
+    ));
     actions.push(ui::action(
         ctx,
         &format!("{base}/delete"),

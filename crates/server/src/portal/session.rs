@@ -4,8 +4,6 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use keygate_core::crypto::random_token;
-use keygate_lib::lockout::{Attempt, Guarded};
-use keygate_lib::oauth::authorize::LoginError;
 use std::collections::HashMap;
 
 use super::extract::{cookie, set_cookie, CheckedForm, SignedIn, SESSION_COOKIE, SIGN_IN_COOKIE};
@@ -90,24 +88,10 @@ pub async fn sign_in(
         );
     }
     let kg = &s.keygate;
-    // The same lock-outs as every other door that takes a password.
-    let attempt = Attempt::from(addr).user(&format!("{account}/{email}"));
-    let login = kg.login(&account, &email, &password);
-    let user = match kg
-        .guarded(&attempt, login, |e| matches!(e, LoginError::BadCredentials))
-        .await
-    {
+    let user = match crate::pages::sign_in(kg, addr, &account, &email, &password).await {
         Ok(u) => u,
-        Err(g) => {
-            let (status, message) = match g {
-                Guarded::Locked(_) => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Too many failed sign-ins for this user or from this network. Try again later."
-                        .to_owned(),
-                ),
-                Guarded::Failed(e) => (StatusCode::UNAUTHORIZED, e.to_string()),
-            };
-            return sign_in_form(&s, &bound_to, status, Some(&message), &account, &email);
+        Err((status, message)) => {
+            return sign_in_form(&s, &bound_to, status, Some(&message), &account, &email)
         }
     };
     let token = match kg.open_portal_session(&user).await {

@@ -158,6 +158,16 @@ pub fn action(ctx: &Ctx, path: &str, label: &str, class: &str, confirm: Option<&
     )
 }
 
+/// The suspend button of an active record (with its confirmation), or the activate button of a
+/// suspended one; `base` is the record's path.
+pub fn suspend_or_activate(ctx: &Ctx, base: &str, active: bool, class: &str, confirm: &str) -> String {
+    if active {
+        action(ctx, &format!("{base}/suspend"), "Suspend", class, Some(confirm))
+    } else {
+        action(ctx, &format!("{base}/activate"), "Activate", "secondary", None)
+    }
+}
+
 /// A secret shown exactly once, with a copy button.
 pub fn secret_once(label: &str, secret: &str) -> String {
     format!(

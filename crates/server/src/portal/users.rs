@@ -48,23 +48,13 @@ fn user_row(ctx: &Ctx, u: &UserView) -> Vec<String> {
             actions.push(ui::action(ctx, &format!("{base}/make-admin"), "Make admin", "secondary",
                 Some("Make this user an account admin? They can manage every credential and user of the account.")));
         }
-        if u.status == "active" {
-            actions.push(ui::action(
-                ctx,
-                &format!("{base}/suspend"),
-                "Suspend",
-                "danger",
-                Some("Suspend this user? They are signed out, and their tokens and keys stop working."),
-            ));
-        } else {
-            actions.push(ui::action(
-                ctx,
-                &format!("{base}/activate"),
-                "Activate",
-                "secondary",
-                None,
-            ));
-        }
+        actions.push(ui::suspend_or_activate(
+            ctx,
+            &base,
+            u.status == "active",
+            "danger",
+            "Suspend this user? They are signed out, and their tokens and keys stop working.",
+        ));
     }
     vec![
         esc(&u.email),

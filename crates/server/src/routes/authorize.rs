@@ -8,9 +8,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keygate_core::model::User;
 use keygate_core::scope::ScopeSet;
-use keygate_lib::lockout::{Attempt, Guarded};
 use keygate_lib::oauth::authorize::{
-    redirect_with, AuthorizeError, AuthorizeParams, AuthorizeRequest, ErrorRedirect, LoginError,
+    redirect_with, AuthorizeError, AuthorizeParams, AuthorizeRequest, ErrorRedirect,
 };
 use keygate_lib::{OAuthError, OAuthErrorCode};
 
@@ -158,25 +157,9 @@ pub(crate) async fn submit_login(
         Ok(r) => r,
         Err(e) => return authorize_failure(&s, e),
     };
-    let attempt = Attempt::from(addr).user(&format!("{}/{}", account.trim(), email.trim()));
-    let kg = &s.keygate;
-    let login = kg.login(&account, &email, &password);
-    let user = match kg
-        .guarded(&attempt, login, |e| matches!(e, LoginError::BadCredentials))
-        .await
-    {
+    let user = match crate::pages::sign_in(&s.keygate, addr, &account, &email, &password).await {
         Ok(u) => u,
-        Err(g) => {
-            let (status, message) = match g {
-                Guarded::Locked(_) => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Too many failed sign-ins for this user or from this network. Try again later."
-                        .to_owned(),
-                ),
-                Guarded::Failed(e) => (StatusCode::UNAUTHORIZED, e.to_string()),
-            };
-            return login_page(status, &params, &req, Some(&message), &account, &email);
-        }
+        Err((status, message)) => return login_page(status, &params, &req, Some(&message), &account, &email),
     };
     match s.keygate.grantable_scopes(&req, &user) {
         Ok(scope) => consent_page(&s, &req, &user, &scope),

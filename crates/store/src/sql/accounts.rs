@@ -50,7 +50,7 @@ impl TryFrom<AccountRow> for Account {
 
 pub(super) async fn create(db: &SqlStore, new: &NewAccount, now: i64) -> Result<Account> {
     // Basic auth starts switched off: the column's default.
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, AccountRow>(concat!(
             "INSERT INTO accounts (name, display_name, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) RETURNING ",
@@ -93,7 +93,7 @@ pub(super) async fn update(
     now: i64,
 ) -> Result<Option<Account>> {
     let limit = patch.rate_limit.flatten();
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, AccountRow>(concat!(
             "UPDATE accounts SET display_name = COALESCE($2, display_name), status = COALESCE($3, status), \
                           basic_auth = COALESCE($4, basic_auth), \

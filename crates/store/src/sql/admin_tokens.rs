@@ -32,7 +32,7 @@ impl From<AdminTokenRow> for AdminToken {
 }
 
 pub(super) async fn create(db: &SqlStore, token: &AdminToken) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO admin_tokens (id, name, secret_hash, secret_last4, secret_expires_at, created_at, \
              revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -81,7 +81,7 @@ pub(super) async fn list(db: &SqlStore) -> Result<Vec<AdminToken>> {
 }
 
 pub(super) async fn revoke(db: &SqlStore, id: &str, now: i64) -> Result<bool> {
-    let done = dispatch!(db, |pool| {
+    let done = dispatch_write!(db, |pool| {
         sqlx::query("UPDATE admin_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)

@@ -141,7 +141,7 @@ pub(super) async fn create(db: &SqlStore, key: &ApiKey) -> Result<()> {
     // The (user_id, account) foreign key refuses a user of another account like a missing one.
     let previous = key.previous_secret.as_ref();
     let assertion = key.assertion.as_ref();
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(concat!(
             "INSERT INTO api_keys (",
             columns!(),
@@ -197,7 +197,7 @@ pub(super) async fn replace_secret(
     now: i64,
 ) -> Result<Option<ApiKey>> {
     // Assignments all read the row as it was, so the old current secret is still in secret_* here.
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, ApiKeyRow>(concat!(
             "UPDATE api_keys SET \
              previous_secret_hash = CASE WHEN $4 IS NULL THEN NULL ELSE secret_hash END, \
@@ -223,7 +223,7 @@ pub(super) async fn set_assertion(
     assertion: Option<&AssertionKey>,
     now: i64,
 ) -> Result<Option<ApiKey>> {
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, ApiKeyRow>(concat!(
             "UPDATE api_keys SET assertion_alg = $2, assertion_public_jwk = $3, \
              assertion_sealed_secret = $4, updated_at = $5 WHERE id = $1 RETURNING ",
@@ -248,7 +248,7 @@ pub(super) async fn use_assertion_jti(
 ) -> Result<bool> {
     // One statement: of concurrent uses of one jti, the primary key lets exactly one insert, and the
     // others do nothing rather than fail or wait for a retry.
-    let inserted = dispatch!(db, |pool| {
+    let inserted = dispatch_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO assertion_jtis (key_id, jti, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (key_id, jti) DO NOTHING",
@@ -265,7 +265,7 @@ pub(super) async fn use_assertion_jti(
 }
 
 pub(super) async fn create_session(db: &SqlStore, session: &KeySession) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO key_sessions (id, key_id, domain_key_id, origin, account, user_id, scope, \
              created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

@@ -64,7 +64,7 @@ pub(super) fn json_list(list: &[String]) -> String {
 }
 
 pub(super) async fn create(db: &SqlStore, new: &NewApp, now: i64) -> Result<App> {
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, AppRow>(
             "INSERT INTO apps (client_id, name, client_type, owner_account, redirect_uris, allowed_origins, \
              allowed_scopes, access_token_ttl, refresh_token_ttl, status, secret_hash, secret_last4, \
@@ -123,7 +123,7 @@ pub(super) async fn update(
     now: i64,
 ) -> Result<Option<App>> {
     // The TTLs can be cleared, so COALESCE cannot tell "leave" from "set to NULL": a flag says which.
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, AppRow>(
             "UPDATE apps SET name = COALESCE($2, name), redirect_uris = COALESCE($3, redirect_uris), \
              allowed_origins = COALESCE($4, allowed_origins), allowed_scopes = COALESCE($5, allowed_scopes), \
@@ -156,7 +156,7 @@ pub(super) async fn replace_secret(
     now: i64,
 ) -> Result<Option<App>> {
     // Assignments all read the row as it was, so the old current secret is still in secret_* here.
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, AppRow>(
             "UPDATE apps SET \
              previous_secret_hash = CASE WHEN $4 IS NULL THEN NULL ELSE secret_hash END, \

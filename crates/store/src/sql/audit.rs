@@ -40,7 +40,7 @@ impl TryFrom<AuditRow> for AuditEvent {
 }
 
 pub(super) async fn append(db: &SqlStore, event: &NewAuditEvent) -> Result<AuditEvent> {
-    let id = dispatch!(db, |pool| {
+    let id = dispatch_write!(db, |pool| {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO audit_events (at, account, actor, action, target, details) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",

@@ -5,7 +5,7 @@ use crate::{AuthStreak, Result};
 
 pub(super) async fn record(db: &SqlStore, subject: &str, now: i64, reset_before: i64) -> Result<i64> {
     // One upsert, so concurrent failures of one subject each count.
-    let failures = dispatch!(db, |pool| {
+    let failures = dispatch_write!(db, |pool| {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO auth_failures (subject, failures, last_failure_at) VALUES ($1, 1, $2) \
              ON CONFLICT (subject) DO UPDATE SET \
@@ -25,7 +25,7 @@ pub(super) async fn record(db: &SqlStore, subject: &str, now: i64, reset_before:
 }
 
 pub(super) async fn lock(db: &SqlStore, subject: &str, until: i64) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(
             "UPDATE auth_failures SET locked_until = $2 \
              WHERE subject = $1 AND (locked_until IS NULL OR locked_until < $2)",
@@ -59,7 +59,7 @@ pub(super) async fn streaks(db: &SqlStore, subjects: &[&str]) -> Result<Vec<Auth
 }
 
 pub(super) async fn clear(db: &SqlStore, subject: &str) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query("DELETE FROM auth_failures WHERE subject = $1")
             .bind(subject)
             .execute(pool)

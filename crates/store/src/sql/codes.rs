@@ -41,7 +41,7 @@ impl TryFrom<CodeRow> for AuthorizationCode {
 }
 
 pub(super) async fn insert(db: &SqlStore, code: &AuthorizationCode) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_id, account, user_id, redirect_uri, \
              redirect_uri_explicit, scope, code_challenge, grant_id, expires_at, consumed_at) \
@@ -73,7 +73,7 @@ pub(super) async fn insert(db: &SqlStore, code: &AuthorizationCode) -> Result<()
 
 pub(super) async fn redeem(db: &SqlStore, code_hash: &[u8], now: i64) -> Result<CodeRedemption> {
     // One conditional statement claims the code, so of two concurrent redemptions exactly one wins.
-    let claimed = dispatch!(db, |pool| {
+    let claimed = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, CodeRow>(
             "UPDATE authorization_codes SET consumed_at = $2 \
              WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING *",

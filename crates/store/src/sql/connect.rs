@@ -15,7 +15,7 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// How long a writer waits for another (in this process or another one) to release SQLite's lock.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// WAL allows concurrent readers; writers queue on the lock, so more connections would not help.
+/// Readers: WAL lets them read while the one writer connection writes.
 const SQLITE_MAX_CONNECTIONS: u32 = 4;
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -23,8 +23,11 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Opens a pool for `sqlite://PATH` (or `sqlite:PATH`; the file is created if missing) or
 /// `postgres://…` / `postgresql://…`. Does not migrate: call [`crate::Store::migrate`].
 pub async fn connect(url: &str) -> Result<SqlStore> {
+    let mut sqlite_writer = None;
     let pool = if url.starts_with("sqlite:") {
-        Pool::Sqlite(connect_sqlite(url).await?)
+        let (readers, writer) = connect_sqlite(url).await?;
+        sqlite_writer = writer;
+        Pool::Sqlite(readers)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
@@ -38,28 +41,45 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
         let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
         return Err(StoreError::UnsupportedUrl(scheme.to_owned()));
     };
-    Ok(SqlStore { pool })
+    Ok(SqlStore { pool, sqlite_writer })
 }
 
-async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool> {
+/// The readers' pool and, for a file, the one-connection pool writes go through.
+async fn connect_sqlite(url: &str) -> Result<(sqlx::SqlitePool, Option<sqlx::SqlitePool>)> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
-    let pool = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+    // A connection to a local file cannot go stale the way a network one can, so sqlx's ping before
+    // each acquire (a round trip to the connection's worker thread per query) buys nothing here.
+    let pool = SqlitePoolOptions::new()
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false);
     // An in-memory database lives as long as a connection to it, and shared-cache connections fail with
     // SQLITE_LOCKED instead of waiting: keep exactly one, forever.
-    let pool = if url.contains(":memory:") || url.contains("mode=memory") {
-        pool.max_connections(1)
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        let pool = pool
+            .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
-            .max_lifetime(None)
-    } else {
-        pool.max_connections(SQLITE_MAX_CONNECTIONS)
-    };
-    Ok(pool.connect_with(options).await?)
+            .max_lifetime(None);
+        return Ok((pool.connect_with(options).await?, None));
+    }
+    // The writer first: it creates the file and switches it to WAL before readers open it.
+    let writer = pool
+        .clone()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .connect_with(options.clone())
+        .await?;
+    let readers = pool
+        .max_connections(SQLITE_MAX_CONNECTIONS)
+        .connect_with(options)
+        .await?;
+    Ok((readers, Some(writer)))
 }
 
 impl SqlStore {
@@ -70,7 +90,8 @@ impl SqlStore {
             // SQLite has no such lock: when two processes migrate one file at once, the loser fails on
             // tables the winner just created. Running again re-reads what is applied; the winner may
             // still be applying a later migration then, so the loser may fail once per migration.
-            Pool::Sqlite(pool) => {
+            Pool::Sqlite(readers) => {
+                let pool = self.sqlite_writer.as_ref().unwrap_or(readers);
                 let mut retries = SQLITE_MIGRATIONS.iter().count();
                 loop {
                     match SQLITE_MIGRATIONS.run(pool).await {

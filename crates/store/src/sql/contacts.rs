@@ -98,7 +98,7 @@ macro_rules! rewrite_contact {
 pub(super) async fn create(db: &SqlStore, account: &AccountName, contact: &Contact) -> Result<Contact> {
     let mut c = contact.clone();
     c.version = 1;
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         insert_new_contact!(tx, account, &mut c);
         tx.commit().await?;
@@ -128,7 +128,7 @@ pub(super) async fn update(
     if_version: Option<i64>,
     change: ContactChange<'_>,
 ) -> Result<ContactWrite<Contact>> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let row = lock_at_version!(tx, account, id, if_version);
         let old = row.version();
@@ -161,7 +161,7 @@ pub(super) async fn delete(
     id: i64,
     if_version: Option<i64>,
 ) -> Result<ContactWrite<()>> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         lock_at_version!(tx, account, id, if_version);
         sqlx::query("DELETE FROM contacts WHERE account = $1 AND id = $2")
@@ -184,7 +184,7 @@ pub(super) async fn upsert(
     now: i64,
 ) -> Result<ContactWrite<(Contact, bool)>> {
     let email = input.primary_email();
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         // An input without an email matches nothing: no candidates to look for.
         if let Some(email) = &email {

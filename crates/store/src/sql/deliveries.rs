@@ -130,7 +130,7 @@ pub(super) async fn record_attempt(
         AttemptOutcome::Retry { at } => (DeliveryStatus::Pending, Some(at), None),
         AttemptOutcome::Failed => (DeliveryStatus::Failed, None, Some(attempt.at)),
     };
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         // Locks the subscription, then the delivery.
         let hook = sqlx::query_scalar::<_, String>(
@@ -275,7 +275,7 @@ pub(super) async fn replay(
     id: &str,
     now: i64,
 ) -> Result<bool> {
-    let replayed = dispatch!(db, |pool| {
+    let replayed = dispatch_write!(db, |pool| {
         sqlx::query(
             "UPDATE hook_deliveries SET status = $4, next_attempt_at = $5, finished_at = NULL \
              WHERE account = $1 AND hook_key = $2 AND id = $3",

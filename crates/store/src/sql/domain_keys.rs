@@ -53,7 +53,7 @@ impl TryFrom<DomainKeyRow> for DomainKey {
 
 pub(super) async fn create(db: &SqlStore, key: &DomainKey) -> Result<()> {
     // The (api_key_id, account) foreign key refuses an API key of another account like a missing one.
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO domain_keys (id, account, api_key_id, name, origins, scopes, status, created_at, \
              updated_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

@@ -69,7 +69,7 @@ pub(super) async fn change(
     change: EmailStatusChange<'_>,
 ) -> Result<ContactWrite<Option<EmailStatusRecord>>> {
     let email = normalize(email);
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         // Changes of one account's addresses queue on its id counter (see contacts.rs for the lock
         // order), so each reads the record the one before it stored. No counter: no contacts.

@@ -86,7 +86,7 @@ macro_rules! insert_refresh_token {
 }
 
 pub(super) async fn create(db: &SqlStore, grant: &Grant, first_refresh: Option<&RefreshToken>) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         sqlx::query(
             "INSERT INTO grants (id, client_id, account, user_id, scope, created_at, revoked_at, \
@@ -128,7 +128,7 @@ pub(super) async fn get(db: &SqlStore, id: &str) -> Result<Option<Grant>> {
 }
 
 pub(super) async fn revoke(db: &SqlStore, id: &str, reason: &str, now: i64) -> Result<bool> {
-    let done = dispatch!(db, |pool| {
+    let done = dispatch_write!(db, |pool| {
         sqlx::query(
             "UPDATE grants SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
         )
@@ -153,7 +153,7 @@ pub(super) async fn get_refresh_token(db: &SqlStore, token_hash: &[u8]) -> Resul
 }
 
 pub(super) async fn insert_refresh_token(db: &SqlStore, token: &RefreshToken) -> Result<()> {
-    dispatch!(db, |pool| insert_refresh_token!(token, pool).map(|_| ()))
+    dispatch_write!(db, |pool| insert_refresh_token!(token, pool).map(|_| ()))
 }
 
 pub(super) async fn rotate_refresh_token(
@@ -164,7 +164,7 @@ pub(super) async fn rotate_refresh_token(
 ) -> Result<Rotation> {
     // The conditional update is the claim: a concurrent rotation waits on the row lock (PostgreSQL) or
     // the write lock (SQLite), then finds rotated_at set and changes nothing.
-    let rotated = dispatch!(db, |pool| {
+    let rotated = dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let claimed = sqlx::query(
             "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",

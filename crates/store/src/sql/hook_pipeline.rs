@@ -81,7 +81,7 @@ pub(super) async fn fan_out(db: &SqlStore, limit: u32) -> Result<u64> {
     if any.is_none() {
         return Ok(0);
     }
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let ids = sqlx::query_scalar::<_, i64>(take)
             .bind(i64::from(limit))
@@ -177,7 +177,7 @@ pub(super) async fn create_delivery(db: &SqlStore, delivery: &Delivery, item_ids
     ids.sort_unstable();
     ids.dedup();
     let due = delivery.next_attempt_at.unwrap_or(delivery.created_at);
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         // Inserted only under its subscription, which must be of its account.
         let inserted = sqlx::query(

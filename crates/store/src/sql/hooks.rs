@@ -57,7 +57,7 @@ impl TryFrom<HookRow> for Hook {
 }
 
 pub(super) async fn create(db: &SqlStore, hook: &Hook) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO hooks (key, account, event_key, hook_url, status, secret_sealed, \
              previous_secret_sealed, previous_secret_expires_at, failing_since, created_at, updated_at) \
@@ -127,7 +127,7 @@ pub(super) async fn update(
     // A rotation sets all three secret columns; `failing_since` can be cleared, so a flag tells "leave"
     // from "set to NULL" (as in apps.rs).
     let rotation = patch.rotate_secret.as_ref();
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, HookRow>(concat!(
             "UPDATE hooks SET hook_url = COALESCE($3, hook_url), status = COALESCE($4, status), \
              secret_sealed = CASE WHEN $5 THEN $6 ELSE secret_sealed END, \
@@ -158,7 +158,7 @@ pub(super) async fn delete(db: &SqlStore, account: &AccountName, key: &str) -> R
     // One statement: it locks the hook before its children (the order record_attempt takes them in), and
     // the cascade removes the items, deliveries and attempts. SQLite cascades too: `connect` turns
     // foreign keys on for every connection.
-    let deleted = dispatch!(db, |pool| {
+    let deleted = dispatch_write!(db, |pool| {
         sqlx::query("DELETE FROM hooks WHERE account = $1 AND key = $2")
             .bind(account.as_str())
             .bind(key)

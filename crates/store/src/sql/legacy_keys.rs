@@ -54,7 +54,7 @@ impl TryFrom<LegacyKeyRow> for LegacyKey {
 }
 
 pub(super) async fn create(db: &SqlStore, key: &LegacyKey) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO legacy_keys (id, account, name, secret_hash, secret_last4, status, use_count, \
              last_used_at, created_at, updated_at, revoked_at) \
@@ -117,7 +117,7 @@ pub(super) async fn record_use(db: &SqlStore, id: &LegacyKeyId, uses: i64, at: i
     // commit (PostgreSQL waits for a concurrent caller's commit, then works on the row it committed;
     // SQLite's write transaction excludes every other writer), so the second update cannot lose a
     // concurrent caller's time, and no two callers see the same previous value.
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let previous = sqlx::query_scalar::<_, Option<i64>>(
             "UPDATE legacy_keys SET use_count = use_count + $2 WHERE id = $1 RETURNING last_used_at",

@@ -15,7 +15,7 @@ struct LivenessRow {
 }
 
 pub(super) async fn revoke_access_token(db: &SqlStore, jti: &str, expires_at: i64, now: i64) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) \
              ON CONFLICT (jti) DO NOTHING",

@@ -27,7 +27,7 @@ pub(super) async fn purge_expired(db: &SqlStore, now: i64) -> Result<PurgeReport
     // Independent deletes: each is atomic, and a crash between them only leaves work for the next run.
     // Grants and API keys are never deleted here, so removing their refresh tokens, sessions and
     // assertion jtis cannot break a reference.
-    let deleted = dispatch!(db, |pool| {
+    let deleted = dispatch_write!(db, |pool| {
         let mut counts = [0u64; 8];
         let statements = [
             (

@@ -15,6 +15,21 @@ macro_rules! dispatch {
     };
 }
 
+/// As `dispatch!`, for a body that writes. On SQLite it runs on the store's one writer connection, so this
+/// process's writers queue in order for it instead of polling SQLite's lock in its busy handler (whose
+/// sleeps gave rare writes multi-second waits under load); readers keep their own connections (WAL).
+macro_rules! dispatch_write {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match &$db.pool {
+            $crate::sql::Pool::Sqlite(readers) => {
+                let $pool = $db.sqlite_writer.as_ref().unwrap_or(readers);
+                $body
+            }
+            $crate::sql::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
 /// `skip_locked!(db, "SELECT … LIMIT $n", rest…)`: the text for the store's backend, a `&'static str`. On
 /// PostgreSQL `FOR UPDATE SKIP LOCKED` follows the first part, so that concurrent transactions each take
 /// rows none of the others holds, without waiting; on SQLite the parts are joined as they are, since a
@@ -51,7 +66,7 @@ macro_rules! revocable_key_queries {
 
         pub(super) async fn revoke(db: &SqlStore, id: &$id, now: i64) -> Result<Option<$model>> {
             // Assignments all read the row as it was: a key already revoked keeps its times.
-            let row = dispatch!(db, |pool| {
+            let row = dispatch_write!(db, |pool| {
                 sqlx::query_as::<_, $row>(concat!(
                     "UPDATE ",
                     $table,
@@ -130,6 +145,8 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: Pool,
+    /// SQLite on a file: the one connection writes go through (see `dispatch_write!`).
+    sqlite_writer: Option<SqlitePool>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +158,9 @@ enum Pool {
 impl SqlStore {
     /// Closes every pooled connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        if let Some(writer) = &self.sqlite_writer {
+            writer.close().await;
+        }
         dispatch!(self, |pool| pool.close().await)
     }
 }

@@ -5,7 +5,7 @@ use super::SqlStore;
 use crate::{PortalSession, Result};
 
 pub(super) async fn create(db: &SqlStore, s: &PortalSession) -> Result<()> {
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO portal_sessions (id_hash, id, user_id, account, created_at, last_seen_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -33,7 +33,7 @@ pub(super) async fn touch(
     idle_timeout: i64,
 ) -> Result<Option<PortalSession>> {
     // One statement decides liveness and records the use, so two nodes cannot disagree about it.
-    let found = dispatch!(db, |pool| {
+    let found = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, PortalSession>(
             "UPDATE portal_sessions SET last_seen_at = $2 \
              WHERE id_hash = $1 AND expires_at > $2 AND last_seen_at > $3 \
@@ -49,7 +49,7 @@ pub(super) async fn touch(
 }
 
 pub(super) async fn delete(db: &SqlStore, id_hash: &[u8]) -> Result<bool> {
-    let n = dispatch!(db, |pool| {
+    let n = dispatch_write!(db, |pool| {
         sqlx::query("DELETE FROM portal_sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(pool)
@@ -60,7 +60,7 @@ pub(super) async fn delete(db: &SqlStore, id_hash: &[u8]) -> Result<bool> {
 }
 
 pub(super) async fn delete_for_user(db: &SqlStore, user_id: &str) -> Result<u64> {
-    let n = dispatch!(db, |pool| {
+    let n = dispatch_write!(db, |pool| {
         sqlx::query("DELETE FROM portal_sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(pool)

@@ -68,7 +68,7 @@ pub(super) async fn bootstrap(db: &SqlStore, keys: &[SigningKeyRecord]) -> Resul
     // The first insert is conditional on an empty table. On SQLite the write lock serialises bootstraps,
     // so the loser sees the winner's rows; on PostgreSQL both may see an empty table, and the loser then
     // blocks on the winner's uncommitted 'current' (or 'next') row and fails on the partial unique index.
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         for (i, key) in keys.iter().enumerate() {
             let inserted = match insert_key!(key, i > 0).execute(&mut *tx).await {
@@ -96,7 +96,7 @@ pub(super) async fn rotate(
 ) -> Result<bool> {
     // Retire before promoting, and promote before inserting, so the one-current and one-next indexes
     // hold after every statement. The state conditions make a concurrent rotation touch no rows.
-    dispatch!(db, |pool| {
+    dispatch_write!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let retired = sqlx::query(
             "UPDATE signing_keys SET state = 'retired', sealed_private_key = NULL, retired_at = $2, \

@@ -36,7 +36,7 @@ impl TryFrom<UserRow> for User {
 }
 
 pub(super) async fn create(db: &SqlStore, new: &NewUser, now: i64) -> Result<User> {
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, UserRow>(
             "INSERT INTO users (id, account, email, email_normalized, password_hash, role, status, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *",
@@ -95,7 +95,7 @@ pub(super) async fn list(db: &SqlStore, account: &AccountName) -> Result<Vec<Use
 }
 
 pub(super) async fn update(db: &SqlStore, id: &UserId, patch: &UserPatch, now: i64) -> Result<Option<User>> {
-    let row = dispatch!(db, |pool| {
+    let row = dispatch_write!(db, |pool| {
         sqlx::query_as::<_, UserRow>(
             "UPDATE users SET role = COALESCE($2, role), status = COALESCE($3, status), \
              password_hash = COALESCE($4, password_hash), updated_at = $5 WHERE id = $1 RETURNING *",
