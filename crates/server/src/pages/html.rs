@@ -48,12 +48,22 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
         esc(title),
         body
     );
+    protected_html(status, doc, CSP, "no-referrer")
+}
+
+/// An HTML document under `csp`, never framed and never stored (a page may show a secret once).
+pub fn protected_html(
+    status: StatusCode,
+    doc: String,
+    csp: &'static str,
+    referrer: &'static str,
+) -> Response {
     let mut res = (status, Html(doc)).into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
     res
 }
 

@@ -43,21 +43,10 @@ pub fn message(e: &ManageError) -> String {
 
 /// The account's app, or a 404 page: apps of other accounts do not exist as far as the portal knows.
 async fn owned(ctx: &Ctx, client_id: &str) -> Result<AppView, Response> {
-    match ctx.kg().manage(ctx.user.actor()).get_app(client_id).await {
-        Ok(app) if app.owner_account.as_deref() == Some(ctx.account()) && app.status != "revoked" => Ok(app),
-        Ok(_) | Err(ManageError::NotFound(_)) | Err(ManageError::Invalid(_)) => Err(not_found(ctx)),
-        Err(e) => Err(ui::failure(e)),
-    }
-}
-
-fn not_found(ctx: &Ctx) -> Response {
-    ui::page(
-        StatusCode::NOT_FOUND,
-        ctx,
-        "Not found",
-        CURRENT,
-        "<h1>No such app</h1><p>It may have been deleted. <a href=\"/portal/apps\">All apps</a></p>",
-    )
+    let found = ctx.kg().manage(ctx.user.actor()).get_app(client_id).await;
+    // A deleted (revoked) app is gone as far as the portal shows.
+    let mine = |app: &AppView| app.owner_account.as_deref() == Some(ctx.account()) && app.status != "revoked";
+    ui::owned(ctx, found, mine, CURRENT, "app")
 }
 
 async fn list(SignedIn(ctx): SignedIn, Query(q): Query<HashMap<String, String>>) -> Response {

@@ -44,11 +44,7 @@ fn principal(ctx: &Ctx) -> Principal {
 /// The page for a hook error: 404 for keys this account does not have, a failure for the rest.
 fn refusal(ctx: &Ctx, e: HookError) -> Response {
     match e {
-        HookError::NotFound(_) => {
-            let body =
-                format!("<h1>No such subscription</h1><p><a href=\"{CURRENT}\">All subscriptions</a></p>");
-            ui::page(StatusCode::NOT_FOUND, ctx, "Not found", CURRENT, &body)
-        }
+        HookError::NotFound(_) => ui::not_found(ctx, CURRENT, "subscription"),
         other => ui::failure(other),
     }
 }

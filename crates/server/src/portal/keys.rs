@@ -5,13 +5,12 @@
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use keygate_core::scope::Scope;
 
-use super::extract::{CheckedForm, Ctx};
+use super::extract::CheckedForm;
 use super::keys_api::*;
 use super::keys_domain::*;
 use super::keys_legacy::*;
@@ -31,11 +30,6 @@ pub fn router() -> Router<AppState> {
         .route("/portal/domain-keys/{id}/revoke", post(revoke_domain_key))
         .route(LEGACY_KEYS, get(legacy_keys).post(create_legacy_key))
         .route("/portal/legacy-keys/{id}/revoke", post(revoke_legacy_key))
-}
-
-pub(super) fn not_found(ctx: &Ctx, current: &str, what: &str) -> Response {
-    let body = format!("<h1>No such {what}</h1><p>It may belong to another account. <a href=\"{current}\">Back to the list</a></p>");
-    ui::page(StatusCode::NOT_FOUND, ctx, "Not found", current, &body)
 }
 
 /// A value with a copy button; `dom_id` must be unique on the page.

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use keygate_lib::api_keys::CreateApiKey;
 use keygate_lib::views::{ApiKeyView, UserView};
-use keygate_lib::ManageError;
 
 use super::apps::message;
 use super::extract::{AdminOnly, CheckedForm, Ctx};
@@ -15,13 +14,8 @@ use super::keys::*;
 use super::ui::{self, esc};
 
 pub(super) async fn owned_api_key(ctx: &Ctx, id: &str) -> Result<ApiKeyView, Response> {
-    match ctx.kg().manage(ctx.user.actor()).get_api_key(id).await {
-        Ok(k) if k.account == ctx.account() => Ok(k),
-        Ok(_) | Err(ManageError::NotFound(_) | ManageError::Invalid(_)) => {
-            Err(not_found(ctx, API_KEYS, "API key"))
-        }
-        Err(e) => Err(ui::failure(e)),
-    }
+    let found = ctx.kg().manage(ctx.user.actor()).get_api_key(id).await;
+    ui::owned(ctx, found, |k| k.account == ctx.account(), API_KEYS, "API key")
 }
 
 pub(super) fn api_key_row(ctx: &Ctx, k: &ApiKeyView, users: &[UserView]) -> Vec<String> {

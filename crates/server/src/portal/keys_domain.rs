@@ -8,7 +8,6 @@ use axum::response::Response;
 use keygate_core::scope::Scope;
 use keygate_lib::domain_keys::CreateDomainKey;
 use keygate_lib::views::ApiKeyView;
-use keygate_lib::ManageError;
 
 use super::apps::message;
 use super::extract::{AdminOnly, CheckedForm, Ctx};
@@ -203,12 +202,15 @@ pub(super) async fn revoke_domain_key(
     _form: CheckedForm,
 ) -> Response {
     let m = ctx.kg().manage(ctx.user.actor());
-    match m.get_domain_key(&id).await {
-        Ok(d) if d.account == ctx.account() => {}
-        Ok(_) | Err(ManageError::NotFound(_) | ManageError::Invalid(_)) => {
-            return not_found(&ctx, DOMAIN_KEYS, "domain key")
-        }
-        Err(e) => return ui::failure(e),
+    let found = m.get_domain_key(&id).await;
+    if let Err(r) = ui::owned(
+        &ctx,
+        found,
+        |d| d.account == ctx.account(),
+        DOMAIN_KEYS,
+        "domain key",
+    ) {
+        return r;
     }
     match m.revoke_domain_key(&id).await {
         Ok(d) => revoked_redirect(DOMAIN_KEYS, &d.name),

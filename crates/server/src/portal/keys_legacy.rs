@@ -147,7 +147,7 @@ pub(super) async fn revoke_legacy_key(
         Err(e) => return ui::failure(e),
     };
     if owned.is_none() {
-        return not_found(&ctx, LEGACY_KEYS, "legacy key");
+        return ui::not_found(&ctx, LEGACY_KEYS, "legacy key");
     }
     match m.revoke_legacy_key(&id).await {
         Ok(k) => revoked_redirect(LEGACY_KEYS, &k.name),

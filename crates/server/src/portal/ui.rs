@@ -2,9 +2,11 @@
 //! through [`esc`].
 
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
 pub use crate::pages::esc;
+
+use keygate_lib::ManageError;
 
 use super::extract::Ctx;
 
@@ -25,14 +27,8 @@ const NAV: [(&str, &str, bool); 8] = [
 ];
 
 fn respond(status: StatusCode, doc: String) -> Response {
-    let mut res = (status, Html(doc)).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // Pages may show a secret once: never kept by the browser or a proxy.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(
+    let mut res = crate::pages::protected_html(status, doc, CSP, "same-origin");
+    res.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
@@ -133,6 +129,34 @@ fn account_label(ctx: &Ctx) -> String {
         format!("<code>{}</code>", esc(ctx.account()))
     } else {
         format!("{} <code>{}</code>", esc(display), esc(ctx.account()))
+    }
+}
+
+/// The 404 page of a record the signed-in account does not have.
+pub fn not_found(ctx: &Ctx, current: &str, what: &str) -> Response {
+    let body = format!(
+        "<h1>No such {what}</h1><p>It may have been deleted, or belong to another account. \
+         <a href=\"{current}\">Back to the list</a></p>",
+        what = esc(what),
+    );
+    page(StatusCode::NOT_FOUND, ctx, "Not found", current, &body)
+}
+
+/// A management lookup narrowed to the signed-in account: a record that is not `mine`, a missing one and
+/// an id that cannot be one all answer the same 404 page, so other accounts' records do not exist here.
+// The error is the page to answer with, handed once straight back to axum: boxing it gains nothing.
+#[allow(clippy::result_large_err)]
+pub fn owned<T>(
+    ctx: &Ctx,
+    found: Result<T, ManageError>,
+    mine: impl FnOnce(&T) -> bool,
+    current: &str,
+    what: &str,
+) -> Result<T, Response> {
+    match found {
+        Ok(record) if mine(&record) => Ok(record),
+        Ok(_) | Err(ManageError::NotFound(_) | ManageError::Invalid(_)) => Err(not_found(ctx, current, what)),
+        Err(e) => Err(failure(e)),
     }
 }
 

@@ -11,7 +11,6 @@ use axum::Router;
 use keygate_core::model::{Role, UserStatus};
 use keygate_lib::manage::{CreateUser, UpdateUser};
 use keygate_lib::views::UserView;
-use keygate_lib::ManageError;
 
 use super::apps::message;
 use super::extract::{AdminOnly, CheckedForm, Ctx};
@@ -153,13 +152,9 @@ async fn create(AdminOnly(ctx): AdminOnly, form: CheckedForm) -> Response {
 /// the admin making it.
 async fn change(ctx: &Ctx, id: &str, req: UpdateUser, done: &str) -> Response {
     let m = ctx.kg().manage(ctx.user.actor());
-    match m.get_user(id).await {
-        Ok(u) if u.account == ctx.account() => {}
-        Ok(_) | Err(ManageError::NotFound(_) | ManageError::Invalid(_)) => {
-            let body = format!("<h1>No such user</h1><p><a href=\"{CURRENT}\">All users</a></p>");
-            return ui::page(StatusCode::NOT_FOUND, ctx, "Not found", CURRENT, &body);
-        }
-        Err(e) => return ui::failure(e),
+    let found = m.get_user(id).await;
+    if let Err(r) = ui::owned(ctx, found, |u| u.account == ctx.account(), CURRENT, "user") {
+        return r;
     }
     let demotes = req.role.is_some_and(|r| r != Role::Admin);
     let suspends = req.status.is_some_and(|s| s != UserStatus::Active);
