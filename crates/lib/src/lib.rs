@@ -17,6 +17,7 @@ pub mod contacts;
 pub mod domain_keys;
 pub mod error;
 pub mod hooks;
+pub mod jws;
 pub mod legacy;
 mod legacy_uses;
 pub use legacy_uses::FLUSH_INTERVAL_SECS as LEGACY_USE_FLUSH_SECS;

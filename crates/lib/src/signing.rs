@@ -13,15 +13,18 @@ use arc_swap::ArcSwap;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use keygate_core::claims::ACCESS_TOKEN_TYP;
 use keygate_core::crypto::Sealer;
 use keygate_core::ids::opaque_id;
 use keygate_core::model::{KeyState, SigningAlgorithm, SigningKeyRecord};
 use keygate_core::time::now;
 use keygate_store::Store;
 use serde_json::{json, Value};
+
+use crate::jws::JwsSigner;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -104,21 +107,6 @@ pub fn new_key_record(
     })
 }
 
-fn encoding_key(alg: SigningAlgorithm, pkcs8: &[u8]) -> Result<EncodingKey, jsonwebtoken::errors::Error> {
-    Ok(match alg {
-        SigningAlgorithm::ES256 => EncodingKey::from_ec_der(pkcs8),
-        SigningAlgorithm::EdDSA => EncodingKey::from_ed_der(pkcs8),
-        // jsonwebtoken takes RSA DER only as PKCS#1; its PEM reader unwraps PKCS#8.
-        SigningAlgorithm::RS256 => {
-            let pem = format!(
-                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-                STANDARD.encode(pkcs8)
-            );
-            EncodingKey::from_rsa_pem(pem.as_bytes())?
-        }
-    })
-}
-
 pub(crate) fn decoding_key(jwk: &Value) -> Result<DecodingKey, String> {
     let field = |name: &str| {
         jwk.get(name)
@@ -136,8 +124,8 @@ pub(crate) fn decoding_key(jwk: &Value) -> Result<DecodingKey, String> {
 
 pub struct Signer {
     pub kid: String,
-    pub algorithm: Algorithm,
-    pub key: EncodingKey,
+    /// Signs access tokens (`typ` `at+jwt`).
+    pub access_tokens: JwsSigner,
 }
 
 pub struct Verifier {
@@ -184,11 +172,11 @@ impl KeySet {
                 let pkcs8 = sealer
                     .open(r.kid.as_bytes(), sealed)
                     .map_err(|_| KeyError::Decrypt { kid: r.kid.clone() })?;
-                let key = encoding_key(r.algorithm, &pkcs8).map_err(|e| unusable(e.to_string()))?;
+                let access_tokens =
+                    JwsSigner::new(r.algorithm, &r.kid, ACCESS_TOKEN_TYP, &pkcs8).map_err(unusable)?;
                 signer = Some(Signer {
                     kid: r.kid.clone(),
-                    algorithm: jwt_algorithm(r.algorithm),
-                    key,
+                    access_tokens,
                 });
             }
         }

@@ -1,6 +1,6 @@
 //! Access tokens: issuing them, and the one validator every protected endpoint uses.
 
-use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
+use jsonwebtoken::{decode, decode_header, Validation};
 use keygate_core::claims::{AccessTokenClaims, ActClaim, ACCESS_TOKEN_TYP};
 use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::scope::ScopeSet;
@@ -171,11 +171,7 @@ impl Keygate {
             origin: req.origin.map(str::to_owned),
             act: req.act,
         };
-        let keys = self.keyring().current();
-        let mut header = Header::new(keys.signer.algorithm);
-        header.kid = Some(keys.signer.kid.clone());
-        header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
-        let token = encode(&header, &claims, &keys.signer.key)?;
+        let token = self.keyring().current().signer.access_tokens.sign(&claims)?;
         Ok(IssuedAccessToken { token, claims })
     }
 

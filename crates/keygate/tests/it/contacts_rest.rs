@@ -269,14 +269,10 @@ store_test!(lists_page_filter_and_sync, |srv| async move {
     assert_eq!(changed["contacts"][0]["id"], ids[3]);
 });
 
-/// One second after an RFC 3339 `…Z` time.
+/// One second after an RFC 3339 time (across minutes, hours and days alike).
 fn bump(t: &str) -> String {
-    let secs: u32 = t[17..19].parse().unwrap();
-    if secs < 59 {
-        format!("{}{:02}Z", &t[..17], secs + 1)
-    } else {
-        t.to_owned()
-    }
+    let unix = keygate_core::time::parse_rfc3339(t).unwrap_or_else(|| panic!("not RFC 3339: {t}"));
+    keygate_core::time::format_rfc3339(unix + 1)
 }
 
 fn urlencode(s: &str) -> String {

@@ -15,6 +15,7 @@ use crate::{ContactQuery, ContactWrite, Store, CONTACT_ADD, CONTACT_DELETE, CONT
 
 pub async fn contacts(store: &dyn Store) {
     contact_ids_and_scoping(store).await;
+    concurrent_creations(store).await;
     contact_updates(store).await;
     contact_deletes(store).await;
 }
@@ -157,6 +158,58 @@ async fn contact_ids_and_scoping(store: &dyn Store) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Creations made at once (which a store may commit together) each get their own id and event, and one
+/// that fails (its account does not exist) fails alone.
+async fn concurrent_creations(store: &dyn Store) {
+    let t = now();
+    let account = fixtures::account(store).await.name;
+    let missing = fixtures::account_name();
+    let before = last_event_id(store, &account).await;
+    let contact = |n: usize| {
+        with_email(&format!("c{n}@batch.test"), EmailField::Email1)
+            .into_contact(0, t)
+            .unwrap()
+    };
+    let creations = (0..40).map(|n| {
+        let (account, missing, c) = (&account, &missing, contact(n));
+        async move {
+            let into = if n == 17 { missing } else { account };
+            store.create_contact(into, &c).await
+        }
+    });
+    let outcomes = futures_util::future::join_all(creations).await;
+    let mut ids = Vec::new();
+    for (n, outcome) in outcomes.into_iter().enumerate() {
+        if n == 17 {
+            assert_missing(outcome);
+            continue;
+        }
+        let created = outcome.unwrap();
+        assert_eq!(created.version, 1);
+        assert_eq!(created.emails[0].email, format!("c{n}@batch.test"));
+        let stored = store.get_contact(&account, created.id).await.unwrap();
+        assert_eq!(
+            stored.as_ref(),
+            Some(&created),
+            "what was answered is what was stored"
+        );
+        ids.push(created.id);
+    }
+    ids.sort_unstable();
+    let expected: Vec<i64> = (1..=39).collect();
+    assert_eq!(ids, expected, "every creation its own id, none skipped");
+    let events = events_after(store, &account, before).await;
+    let mut evented: Vec<i64> = events
+        .iter()
+        .map(|(key, id, _)| {
+            assert_eq!(key, CONTACT_ADD);
+            *id
+        })
+        .collect();
+    evented.sort_unstable();
+    assert_eq!(evented, expected, "one contact.add event per creation");
 }
 
 async fn contact_updates(store: &dyn Store) {

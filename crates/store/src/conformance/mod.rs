@@ -14,6 +14,7 @@ mod audit;
 mod contact_listing;
 mod contact_upserts;
 mod contacts;
+mod cross_store;
 mod directory;
 mod domain_keys;
 mod email_statuses;
@@ -39,6 +40,7 @@ pub use audit::audit;
 pub use contact_listing::contact_listing;
 pub use contact_upserts::contact_upserts;
 pub use contacts::contacts;
+pub use cross_store::changes_seen_across_stores;
 pub use directory::{account_rate_limits, accounts, basic_auth_users, users};
 pub use domain_keys::{domain_key_sessions, domain_keys, origin_patterns};
 pub use email_statuses::email_statuses;
@@ -106,8 +108,9 @@ pub async fn basics(store: &dyn Store) {
 }
 
 /// Races between two stores on one database (two pools, as two processes or nodes would have; pass the
-/// same store twice for one pool): exactly one side wins each.
+/// same store twice for one pool): exactly one side wins each, and what one writes the other sees at once.
 pub async fn races(a: &dyn Store, b: &dyn Store) {
+    cross_store::changes_seen_across_stores(a, b).await;
     tokens::code_redemption_race(a, b).await;
     tokens::refresh_rotation_race(a, b).await;
     tokens::write_contention(a, b).await;

@@ -7,6 +7,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::auth_cache::AuthCache;
+use super::auth_epoch::AuthEpoch;
+use super::contact_batch::ContactBatcher;
 use super::{Pool, SqlStore};
 use crate::{Result, StoreError};
 
@@ -24,8 +27,13 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// `postgres://…` / `postgresql://…`. Does not migrate: call [`crate::Store::migrate`].
 pub async fn connect(url: &str) -> Result<SqlStore> {
     let mut sqlite_writer = None;
+    let mut epoch = AuthEpoch::Off;
     let pool = if url.starts_with("sqlite:") {
         let (readers, writer) = connect_sqlite(url).await?;
+        epoch = match &writer {
+            Some(_) => AuthEpoch::for_sqlite_file(SqliteConnectOptions::from_str(url)?.get_filename()),
+            None => AuthEpoch::Local(Default::default()),
+        };
         sqlite_writer = writer;
         Pool::Sqlite(readers)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -41,7 +49,18 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
         let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
         return Err(StoreError::UnsupportedUrl(scheme.to_owned()));
     };
-    Ok(SqlStore { pool, sqlite_writer })
+    let contact_batcher = match &pool {
+        Pool::Sqlite(readers) => Some(ContactBatcher::start(
+            sqlite_writer.clone().unwrap_or_else(|| readers.clone()),
+        )),
+        Pool::Postgres(_) => None,
+    };
+    Ok(SqlStore {
+        pool,
+        sqlite_writer,
+        auth: AuthCache::new(epoch),
+        contact_batcher,
+    })
 }
 
 /// The readers' pool and, for a file, the one-connection pool writes go through.

@@ -6,6 +6,7 @@
 
 use keygate_core::contact::{Contact, ContactInput, DuplicateOption};
 use keygate_core::ids::AccountName;
+use sqlx::SqlitePool;
 
 use super::contact_rows::{
     bind_contact, contact_columns, ContactRow, ContactValues, INSERT_CONTACT, LOCK_CONTACT, UPDATE_CONTACT,
@@ -96,6 +97,9 @@ macro_rules! rewrite_contact {
 }
 
 pub(super) async fn create(db: &SqlStore, account: &AccountName, contact: &Contact) -> Result<Contact> {
+    if let Some(batcher) = &db.contact_batcher {
+        return batcher.create(account, contact).await;
+    }
     let mut c = contact.clone();
     c.version = 1;
     dispatch_write!(db, |pool| {
@@ -104,6 +108,24 @@ pub(super) async fn create(db: &SqlStore, account: &AccountName, contact: &Conta
         tx.commit().await?;
         Ok(c)
     })
+}
+
+/// Creates every contact of `rows` in one SQLite transaction, in order ([`super::contact_batch`]); if one
+/// fails, none is written.
+pub(super) async fn insert_all(
+    writer: &SqlitePool,
+    rows: &[(&AccountName, &Contact)],
+) -> Result<Vec<Contact>> {
+    let mut tx = writer.begin_write().await?;
+    let mut created = Vec::with_capacity(rows.len());
+    for &(account, contact) in rows {
+        let mut c = contact.clone();
+        c.version = 1;
+        insert_new_contact!(tx, account, &mut c);
+        created.push(c);
+    }
+    tx.commit().await?;
+    Ok(created)
 }
 
 pub(super) async fn get(db: &SqlStore, account: &AccountName, id: i64) -> Result<Option<Contact>> {

@@ -1,5 +1,6 @@
 //! Access-token revocation and the per-request liveness check.
 
+use super::auth_cache::AuthCache;
 use super::SqlStore;
 use crate::{CredentialRef, Liveness, LivenessQuery, Result};
 
@@ -12,6 +13,8 @@ struct LivenessRow {
     live_credential: i64,
     live_account: i64,
     live_user: i64,
+    /// When the key session ends (NULL for other credentials).
+    link_until: Option<i64>,
 }
 
 pub(super) async fn revoke_access_token(db: &SqlStore, jti: &str, expires_at: i64, now: i64) -> Result<()> {
@@ -31,8 +34,46 @@ pub(super) async fn revoke_access_token(db: &SqlStore, jti: &str, expires_at: i6
 }
 
 pub(super) async fn liveness(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<Liveness> {
+    let (Some(key), Some(epoch)) = (cache_key(q), db.auth.epoch()) else {
+        return Ok(uncached(db, q).await?.0);
+    };
+    if AuthCache::fresh(&db.auth.live, &key, epoch).is_some_and(|until| q.now < until) {
+        return Ok(Liveness::Live);
+    }
+    let (liveness, until) = uncached(db, q).await?;
+    if liveness == Liveness::Live {
+        AuthCache::keep(&db.auth.live, &key, epoch, until);
+    }
+    Ok(liveness)
+}
+
+/// Everything the answer depends on but the time, for the answers that may be cached: not a portal
+/// session's, which its idle timeout ends without any write.
+fn cache_key(q: &LivenessQuery<'_>) -> Option<String> {
+    let credential = match q.credential {
+        CredentialRef::App { client_id, grant_id } => format!("app {client_id} {}", grant_id.unwrap_or("-")),
+        CredentialRef::ApiKey { key_id, session_id } => format!("key {key_id} {session_id}"),
+        CredentialRef::DomainKey {
+            domain_key_id,
+            key_id,
+            session_id,
+        } => format!("domain {domain_key_id} {key_id} {session_id}"),
+        CredentialRef::PortalSession { .. } => return None,
+    };
+    Some(format!(
+        "{} {} {} {credential}",
+        q.jti,
+        q.account,
+        q.user_id.unwrap_or("-")
+    ))
+}
+
+/// The answer, and until when a `Live` one stays so unless something is written (`i64::MAX`: no end).
+async fn uncached(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<(Liveness, i64)> {
     match q.credential {
-        CredentialRef::App { client_id, grant_id } => app_liveness(db, q, client_id, grant_id).await,
+        CredentialRef::App { client_id, grant_id } => {
+            Ok((app_liveness(db, q, client_id, grant_id).await?, i64::MAX))
+        }
         CredentialRef::ApiKey { key_id, session_id } => key_liveness(db, q, key_id, session_id).await,
         CredentialRef::DomainKey {
             domain_key_id,
@@ -42,7 +83,7 @@ pub(super) async fn liveness(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<Liv
         CredentialRef::PortalSession {
             session_id,
             idle_timeout,
-        } => portal_liveness(db, q, session_id, idle_timeout).await,
+        } => Ok((portal_liveness(db, q, session_id, idle_timeout).await?, q.now)),
     }
 }
 
@@ -59,7 +100,8 @@ async fn app_liveness(
              (SELECT COUNT(*) FROM grants WHERE id = $2 AND revoked_at IS NULL) AS live_link, \
              (SELECT COUNT(*) FROM apps WHERE client_id = $3 AND status = 'active') AS live_credential, \
              (SELECT COUNT(*) FROM accounts WHERE name = $4 AND status = 'active') AS live_account, \
-             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user",
+             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user, \
+             CAST(NULL AS BIGINT) AS link_until",
         )
         .bind(q.jti)
         .bind(grant_id)
@@ -86,7 +128,7 @@ async fn key_liveness(
     q: &LivenessQuery<'_>,
     key_id: &str,
     session_id: &str,
-) -> Result<Liveness> {
+) -> Result<(Liveness, i64)> {
     // A key of another account is as dead as a revoked one; so is a session of another key, and a
     // session opened with a domain key (its tokens must be checked as domain-key tokens).
     let row = dispatch!(db, |pool| {
@@ -98,7 +140,8 @@ async fn key_liveness(
              (SELECT COUNT(*) FROM api_keys WHERE id = $3 AND account = $4 AND status = 'active') \
               AS live_credential, \
              (SELECT COUNT(*) FROM accounts WHERE name = $4 AND status = 'active') AS live_account, \
-             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user",
+             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user, \
+             (SELECT expires_at FROM key_sessions WHERE id = $2) AS link_until",
         )
         .bind(q.jti)
         .bind(session_id)
@@ -109,7 +152,7 @@ async fn key_liveness(
         .fetch_one(pool)
         .await
     })?;
-    Ok(if row.revoked > 0 {
+    let liveness = if row.revoked > 0 {
         Liveness::TokenRevoked
     } else if row.live_credential == 0 {
         Liveness::KeyRevoked
@@ -117,7 +160,8 @@ async fn key_liveness(
         Liveness::SessionEnded
     } else {
         holder_liveness(&row, q)
-    })
+    };
+    Ok((liveness, row.link_until.unwrap_or(q.now)))
 }
 
 /// [`LivenessRow`] and whether the domain key is live, bound to the API key and of the token's account.
@@ -134,7 +178,7 @@ async fn domain_key_liveness(
     domain_key_id: &str,
     key_id: &str,
     session_id: &str,
-) -> Result<Liveness> {
+) -> Result<(Liveness, i64)> {
     // As for an API key, and the domain key must be the one the key and the session were used through.
     let row = dispatch!(db, |pool| {
         sqlx::query_as::<_, DomainKeyLivenessRow>(
@@ -147,7 +191,8 @@ async fn domain_key_liveness(
              (SELECT COUNT(*) FROM api_keys WHERE id = $3 AND account = $4 AND status = 'active') \
               AS live_credential, \
              (SELECT COUNT(*) FROM accounts WHERE name = $4 AND status = 'active') AS live_account, \
-             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user",
+             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user, \
+             (SELECT expires_at FROM key_sessions WHERE id = $2) AS link_until",
         )
         .bind(q.jti)
         .bind(session_id)
@@ -163,7 +208,7 @@ async fn domain_key_liveness(
         base,
         live_domain_key,
     } = row;
-    Ok(if base.revoked > 0 {
+    let liveness = if base.revoked > 0 {
         Liveness::TokenRevoked
     } else if live_domain_key == 0 {
         Liveness::DomainKeyRevoked
@@ -173,7 +218,8 @@ async fn domain_key_liveness(
         Liveness::SessionEnded
     } else {
         holder_liveness(&base, q)
-    })
+    };
+    Ok((liveness, base.link_until.unwrap_or(q.now)))
 }
 
 async fn portal_liveness(
@@ -191,7 +237,8 @@ async fn portal_liveness(
               AND expires_at > $6 AND last_seen_at > $6 - $3) AS live_link, \
              CAST(1 AS BIGINT) AS live_credential, \
              (SELECT COUNT(*) FROM accounts WHERE name = $4 AND status = 'active') AS live_account, \
-             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user",
+             (SELECT COUNT(*) FROM users WHERE id = $5 AND account = $4 AND status = 'active') AS live_user, \
+             CAST(NULL AS BIGINT) AS link_until",
         )
         .bind(q.jti)
         .bind(session_id)

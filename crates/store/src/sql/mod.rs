@@ -91,9 +91,12 @@ mod admin_tokens;
 mod api_keys;
 mod apps;
 mod audit;
+mod auth_cache;
+mod auth_epoch;
 mod auth_failures;
 mod codes;
 mod connect;
+mod contact_batch;
 mod contact_query;
 mod contact_rows;
 mod contacts;
@@ -147,6 +150,10 @@ pub struct SqlStore {
     pool: Pool,
     /// SQLite on a file: the one connection writes go through (see `dispatch_write!`).
     sqlite_writer: Option<SqlitePool>,
+    /// Authentication's hot reads, kept while the auth epoch stands still.
+    auth: std::sync::Arc<auth_cache::AuthCache>,
+    /// SQLite: contact creations committed in groups (see `contact_batch`).
+    contact_batcher: Option<contact_batch::ContactBatcher>,
 }
 
 #[derive(Debug, Clone)]

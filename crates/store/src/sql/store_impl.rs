@@ -9,9 +9,9 @@ use keygate_core::model::{
 };
 
 use super::{
-    accounts, admin_tokens, api_keys, apps, audit, auth_failures, codes, contact_query, contacts, deliveries,
-    domain_keys, email_statuses, events, grants, hook_pipeline, hooks, legacy_keys, liveness, maintenance,
-    portal_sessions, signing_keys, users, Backend, Pool, SqlStore,
+    accounts, admin_tokens, api_keys, apps, audit, auth_cache, auth_failures, codes, contact_query, contacts,
+    deliveries, domain_keys, email_statuses, events, grants, hook_pipeline, hooks, legacy_keys, liveness,
+    maintenance, portal_sessions, signing_keys, users, Backend, Pool, SqlStore,
 };
 use crate::{
     AccountPatch, AppPatch, AttemptOutcome, AuditQuery, AuthStreak, CodeRedemption, ContactChange,
@@ -42,11 +42,13 @@ impl Store for SqlStore {
     }
 
     async fn create_account(&self, new: &NewAccount, now: i64) -> Result<Account> {
-        accounts::create(self, new, now).await
+        self.auth.changing(accounts::create(self, new, now)).await
     }
 
     async fn get_account(&self, name: &AccountName) -> Result<Option<Account>> {
-        accounts::get(self, name).await
+        self.auth
+            .read_through(&self.auth.accounts, name.as_str(), accounts::get(self, name))
+            .await
     }
 
     async fn list_accounts(&self) -> Result<Vec<Account>> {
@@ -59,11 +61,11 @@ impl Store for SqlStore {
         patch: &AccountPatch,
         now: i64,
     ) -> Result<Option<Account>> {
-        accounts::update(self, name, patch, now).await
+        self.auth.changing(accounts::update(self, name, patch, now)).await
     }
 
     async fn create_user(&self, new: &NewUser, now: i64) -> Result<User> {
-        users::create(self, new, now).await
+        self.auth.changing(users::create(self, new, now)).await
     }
 
     async fn get_user(&self, id: &UserId) -> Result<Option<User>> {
@@ -79,15 +81,17 @@ impl Store for SqlStore {
     }
 
     async fn update_user(&self, id: &UserId, patch: &UserPatch, now: i64) -> Result<Option<User>> {
-        users::update(self, id, patch, now).await
+        self.auth.changing(users::update(self, id, patch, now)).await
     }
 
     async fn create_app(&self, new: &NewApp, now: i64) -> Result<App> {
-        apps::create(self, new, now).await
+        self.auth.changing(apps::create(self, new, now)).await
     }
 
     async fn get_app(&self, client_id: &ClientId) -> Result<Option<App>> {
-        apps::get(self, client_id).await
+        self.auth
+            .read_through(&self.auth.apps, client_id.as_str(), apps::get(self, client_id))
+            .await
     }
 
     async fn list_apps(&self, owner: Option<&AccountName>) -> Result<Vec<App>> {
@@ -95,7 +99,9 @@ impl Store for SqlStore {
     }
 
     async fn update_app(&self, client_id: &ClientId, patch: &AppPatch, now: i64) -> Result<Option<App>> {
-        apps::update(self, client_id, patch, now).await
+        self.auth
+            .changing(apps::update(self, client_id, patch, now))
+            .await
     }
 
     async fn replace_app_secret(
@@ -105,7 +111,15 @@ impl Store for SqlStore {
         previous_expires_at: Option<i64>,
         now: i64,
     ) -> Result<Option<App>> {
-        apps::replace_secret(self, client_id, secret, previous_expires_at, now).await
+        self.auth
+            .changing(apps::replace_secret(
+                self,
+                client_id,
+                secret,
+                previous_expires_at,
+                now,
+            ))
+            .await
     }
 
     async fn create_admin_token(&self, token: &AdminToken) -> Result<()> {
@@ -160,7 +174,7 @@ impl Store for SqlStore {
     }
 
     async fn revoke_grant(&self, id: &str, reason: &str, now: i64) -> Result<bool> {
-        grants::revoke(self, id, reason, now).await
+        self.auth.changing(grants::revoke(self, id, reason, now)).await
     }
 
     async fn get_refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
@@ -173,7 +187,9 @@ impl Store for SqlStore {
         successor: &RefreshToken,
         now: i64,
     ) -> Result<Rotation> {
-        grants::rotate_refresh_token(self, old_hash, successor, now).await
+        self.auth
+            .changing(grants::rotate_refresh_token(self, old_hash, successor, now))
+            .await
     }
 
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
@@ -181,11 +197,13 @@ impl Store for SqlStore {
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<()> {
-        api_keys::create(self, key).await
+        self.auth.changing(api_keys::create(self, key)).await
     }
 
     async fn get_api_key(&self, id: &ApiKeyId) -> Result<Option<ApiKey>> {
-        api_keys::get(self, id).await
+        self.auth
+            .read_through(&self.auth.api_keys, id.as_str(), api_keys::get(self, id))
+            .await
     }
 
     async fn list_api_keys(&self, account: &AccountName) -> Result<Vec<ApiKey>> {
@@ -193,7 +211,7 @@ impl Store for SqlStore {
     }
 
     async fn revoke_api_key(&self, id: &ApiKeyId, now: i64) -> Result<Option<ApiKey>> {
-        api_keys::revoke(self, id, now).await
+        self.auth.changing(api_keys::revoke(self, id, now)).await
     }
 
     async fn replace_api_key_secret(
@@ -203,7 +221,15 @@ impl Store for SqlStore {
         previous_expires_at: Option<i64>,
         now: i64,
     ) -> Result<Option<ApiKey>> {
-        api_keys::replace_secret(self, id, secret, previous_expires_at, now).await
+        self.auth
+            .changing(api_keys::replace_secret(
+                self,
+                id,
+                secret,
+                previous_expires_at,
+                now,
+            ))
+            .await
     }
 
     async fn set_api_key_assertion(
@@ -212,7 +238,9 @@ impl Store for SqlStore {
         assertion: Option<&AssertionKey>,
         now: i64,
     ) -> Result<Option<ApiKey>> {
-        api_keys::set_assertion(self, id, assertion, now).await
+        self.auth
+            .changing(api_keys::set_assertion(self, id, assertion, now))
+            .await
     }
 
     async fn use_assertion_jti(&self, key_id: &ApiKeyId, jti: &str, expires_at: i64) -> Result<bool> {
@@ -228,7 +256,7 @@ impl Store for SqlStore {
     }
 
     async fn create_domain_key(&self, key: &DomainKey) -> Result<()> {
-        domain_keys::create(self, key).await
+        self.auth.changing(domain_keys::create(self, key)).await
     }
 
     async fn get_domain_key(&self, id: &DomainKeyId) -> Result<Option<DomainKey>> {
@@ -240,7 +268,7 @@ impl Store for SqlStore {
     }
 
     async fn revoke_domain_key(&self, id: &DomainKeyId, now: i64) -> Result<Option<DomainKey>> {
-        domain_keys::revoke(self, id, now).await
+        self.auth.changing(domain_keys::revoke(self, id, now)).await
     }
 
     async fn allowed_origin_patterns(&self) -> Result<Vec<String>> {
@@ -248,7 +276,7 @@ impl Store for SqlStore {
     }
 
     async fn create_legacy_key(&self, key: &LegacyKey) -> Result<()> {
-        legacy_keys::create(self, key).await
+        self.auth.changing(legacy_keys::create(self, key)).await
     }
 
     async fn get_legacy_key(&self, id: &LegacyKeyId) -> Result<Option<LegacyKey>> {
@@ -256,7 +284,10 @@ impl Store for SqlStore {
     }
 
     async fn find_legacy_key(&self, hash: &[u8]) -> Result<Option<LegacyKey>> {
-        legacy_keys::find(self, hash).await
+        let key = auth_cache::hex(hash);
+        self.auth
+            .read_through(&self.auth.legacy_keys, &key, legacy_keys::find(self, hash))
+            .await
     }
 
     async fn list_legacy_keys(&self, account: &AccountName) -> Result<Vec<LegacyKey>> {
@@ -264,11 +295,14 @@ impl Store for SqlStore {
     }
 
     async fn revoke_legacy_key(&self, id: &LegacyKeyId, now: i64) -> Result<Option<LegacyKey>> {
-        legacy_keys::revoke(self, id, now).await
+        self.auth.changing(legacy_keys::revoke(self, id, now)).await
     }
 
     async fn record_legacy_key_use(&self, id: &LegacyKeyId, uses: i64, at: i64) -> Result<Option<i64>> {
-        legacy_keys::record_use(self, id, uses, at).await
+        // Batched (a few writes a minute), so keeping the cached records' counts exact costs nothing.
+        self.auth
+            .changing(legacy_keys::record_use(self, id, uses, at))
+            .await
     }
 
     async fn find_basic_auth_users(&self, email_normalized: &str) -> Result<Vec<User>> {
@@ -284,7 +318,9 @@ impl Store for SqlStore {
     }
 
     async fn revoke_access_token(&self, jti: &str, expires_at: i64, now: i64) -> Result<()> {
-        liveness::revoke_access_token(self, jti, expires_at, now).await
+        self.auth
+            .changing(liveness::revoke_access_token(self, jti, expires_at, now))
+            .await
     }
 
     async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness> {
@@ -292,7 +328,7 @@ impl Store for SqlStore {
     }
 
     async fn purge_expired(&self, now: i64) -> Result<PurgeReport> {
-        maintenance::purge_expired(self, now).await
+        self.auth.changing(maintenance::purge_expired(self, now)).await
     }
 
     async fn create_contact(&self, account: &AccountName, contact: &Contact) -> Result<Contact> {
@@ -451,19 +487,23 @@ impl Store for SqlStore {
     }
 
     async fn record_auth_failure(&self, subject: &str, now: i64, reset_before: i64) -> Result<i64> {
-        auth_failures::record(self, subject, now, reset_before).await
+        self.auth
+            .changing(auth_failures::record(self, subject, now, reset_before))
+            .await
     }
 
     async fn lock_auth_subject(&self, subject: &str, until: i64) -> Result<()> {
-        auth_failures::lock(self, subject, until).await
+        self.auth
+            .changing(auth_failures::lock(self, subject, until))
+            .await
     }
 
     async fn auth_streaks(&self, subjects: &[&str]) -> Result<Vec<AuthStreak>> {
-        auth_failures::streaks(self, subjects).await
+        auth_failures::cached_streaks(self, subjects).await
     }
 
     async fn clear_auth_failures(&self, subject: &str) -> Result<()> {
-        auth_failures::clear(self, subject).await
+        self.auth.changing(auth_failures::clear(self, subject)).await
     }
 
     async fn create_portal_session(&self, session: &PortalSession) -> Result<()> {

@@ -1,0 +1,209 @@
+//! What every authenticated request reads (the app, API key or legacy key presented, the owner account,
+//! lock-out streaks, a token's liveness), kept in memory and trusted only while the [`AuthEpoch`] has not moved.
+//!
+//! Each answer is tagged with the epoch read *before* the database was asked; each write that could
+//! change an answer moves the epoch before it starts and after it ends (or is abandoned). So an answer
+//! read before a write ended is never used after that write has been acknowledged, in this process or
+//! any other one sharing the epoch: a revocation takes effect at once, as if nothing were cached.
+//! Answers also age out after [`MAX_AGE`], which bounds the harm of the one race left: a writer that dies,
+//! or is cancelled, after its commit but before the second move.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use keygate_core::model::{Account, ApiKey, App, LegacyKey};
+use quick_cache::sync::Cache;
+
+use super::auth_epoch::AuthEpoch;
+use crate::{AuthStreak, Result};
+
+/// How long any cached answer is used at most, epoch or not.
+const MAX_AGE: Duration = Duration::from_secs(2);
+/// Records per kind; an entry is a few hundred bytes.
+const ENTRIES: usize = 10_000;
+
+/// Lower-case hex, for byte keys (keyed hashes) in the string-keyed maps.
+pub(super) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+#[derive(Clone)]
+pub(super) struct Tagged<T> {
+    epoch: u64,
+    at: Instant,
+    value: T,
+}
+
+pub(super) struct AuthCache {
+    epoch: AuthEpoch,
+    pub(super) apps: Cache<String, Tagged<Option<App>>>,
+    pub(super) accounts: Cache<String, Tagged<Option<Account>>>,
+    pub(super) api_keys: Cache<String, Tagged<Option<ApiKey>>>,
+    /// By the hex of the key's keyed hash. Use counts in these records may lag: only the status and the
+    /// owner are read from them on the hot path, and listings read the table.
+    pub(super) legacy_keys: Cache<String, Tagged<Option<LegacyKey>>>,
+    pub(super) streaks: Cache<String, Tagged<Option<AuthStreak>>>,
+    /// Liveness answers that were `Live`, until the time they stop being so on their own (a key session's
+    /// end; `i64::MAX` for a grant or an app's token).
+    pub(super) live: Cache<String, Tagged<i64>>,
+}
+
+impl std::fmt::Debug for AuthCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthCache")
+            .field("epoch", &self.epoch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthCache {
+    pub(super) fn new(epoch: AuthEpoch) -> Arc<Self> {
+        Arc::new(Self {
+            epoch,
+            apps: Cache::new(ENTRIES),
+            accounts: Cache::new(ENTRIES),
+            api_keys: Cache::new(ENTRIES),
+            legacy_keys: Cache::new(ENTRIES),
+            streaks: Cache::new(ENTRIES),
+            live: Cache::new(ENTRIES),
+        })
+    }
+
+    /// The current epoch, to tag answers read from now on; `None` when nothing may be cached.
+    pub(super) fn epoch(&self) -> Option<u64> {
+        self.epoch.current()
+    }
+
+    /// The cached answer for `key`, if it was read in `epoch` and is young enough.
+    pub(super) fn fresh<T: Clone>(map: &Cache<String, Tagged<T>>, key: &str, epoch: u64) -> Option<T> {
+        map.get(key)
+            .filter(|hit| hit.epoch == epoch && hit.at.elapsed() < MAX_AGE)
+            .map(|hit| hit.value)
+    }
+
+    pub(super) fn keep<T: Clone>(map: &Cache<String, Tagged<T>>, key: &str, epoch: u64, value: T) {
+        map.insert(
+            key.to_owned(),
+            Tagged {
+                epoch,
+                at: Instant::now(),
+                value,
+            },
+        );
+    }
+
+    /// `load`'s answer for `key`, from memory when it was read in the current epoch.
+    pub(super) async fn read_through<T: Clone>(
+        &self,
+        map: &Cache<String, Tagged<T>>,
+        key: &str,
+        load: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let Some(epoch) = self.epoch() else {
+            return load.await;
+        };
+        if let Some(value) = Self::fresh(map, key, epoch) {
+            return Ok(value);
+        }
+        let value = load.await?;
+        Self::keep(map, key, epoch, value.clone());
+        Ok(value)
+    }
+
+    /// Runs a write that may change a cached answer, moving the epoch before and after it, and also when
+    /// the write is dropped half-way (its commit may still land).
+    pub(super) async fn changing<T>(&self, write: impl Future<Output = Result<T>>) -> Result<T> {
+        struct MoveOnDrop<'a>(&'a AuthEpoch);
+        impl Drop for MoveOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.bump();
+            }
+        }
+        self.epoch.bump();
+        let _after = MoveOnDrop(&self.epoch);
+        write.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+    use super::*;
+
+    /// Reads "k" through `cache` into `map`, counting the loads that reached the "database".
+    async fn read(cache: &AuthCache, map: &Cache<String, Tagged<u32>>, loads: &AtomicU32) -> u32 {
+        let load = async { Ok(loads.fetch_add(1, Ordering::SeqCst) + 1) };
+        cache.read_through(map, "k", load).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn answers_are_kept_until_a_write_moves_the_epoch() {
+        let cache = AuthCache::new(AuthEpoch::Local(AtomicU64::new(0)));
+        let (map, loads) = (Cache::new(8), AtomicU32::new(0));
+        assert_eq!(read(&cache, &map, &loads).await, 1);
+        assert_eq!(
+            read(&cache, &map, &loads).await,
+            1,
+            "the second read is answered from memory"
+        );
+        cache.changing(async { Ok(()) }).await.unwrap();
+        assert_eq!(
+            read(&cache, &map, &loads).await,
+            2,
+            "a write makes the next read load again"
+        );
+        assert_eq!(read(&cache, &map, &loads).await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_write_abandoned_half_way_still_moves_the_epoch() {
+        let cache = AuthCache::new(AuthEpoch::Local(AtomicU64::new(0)));
+        let before = cache.epoch().unwrap();
+        let write = cache.changing(std::future::pending::<Result<()>>());
+        let timed_out = tokio::time::timeout(Duration::from_millis(5), write).await;
+        assert!(timed_out.is_err());
+        // Once before it started, once when it was dropped: a reader that saw the middle is outdated too.
+        assert_eq!(cache.epoch().unwrap(), before + 2);
+    }
+
+    #[tokio::test]
+    async fn nothing_is_kept_without_an_epoch() {
+        let cache = AuthCache::new(AuthEpoch::Off);
+        let (map, loads) = (Cache::new(8), AtomicU32::new(0));
+        assert_eq!(read(&cache, &map, &loads).await, 1);
+        assert_eq!(read(&cache, &map, &loads).await, 2);
+    }
+
+    #[tokio::test]
+    async fn answers_age_out() {
+        let cache = AuthCache::new(AuthEpoch::Local(AtomicU64::new(0)));
+        let epoch = cache.epoch().unwrap();
+        let map = Cache::new(8);
+        map.insert(
+            "old".to_owned(),
+            Tagged {
+                epoch,
+                at: Instant::now() - MAX_AGE,
+                value: 1,
+            },
+        );
+        assert_eq!(AuthCache::fresh(&map, "old", epoch), None);
+        AuthCache::keep(&map, "new", epoch, 2);
+        assert_eq!(AuthCache::fresh(&map, "new", epoch), Some(2));
+        assert_eq!(
+            AuthCache::fresh(&map, "new", epoch + 1),
+            None,
+            "read in another epoch"
+        );
+    }
+}

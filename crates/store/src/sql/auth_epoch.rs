@@ -1,0 +1,148 @@
+//! The auth epoch: a counter that every write to what authentication reads (accounts, users, apps, keys,
+//! grants, sessions, revoked tokens, lock-out streaks) moves, so that answers cached in memory
+//! ([`super::auth_cache`]) are trusted only while it has not moved.
+//!
+//! The counter must be seen by every process that writes the database. An SQLite file can be written by
+//! `keygate serve` and, beside it, by `keygate admin` in local mode: for a file the counter lives in a
+//! small file next to the database, mapped into memory by each process (the way SQLite shares its own
+//! WAL index). An in-memory database has one process, one counter. On PostgreSQL, nodes on other machines
+//! share nothing but the database, and a notification would arrive after the writer has answered: there
+//! is no epoch, and nothing is cached.
+
+use std::fs::OpenOptions;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use memmap2::MmapMut;
+
+#[derive(Debug)]
+pub(super) enum AuthEpoch {
+    /// Nothing may be cached.
+    Off,
+    /// One process owns the database.
+    Local(AtomicU64),
+    /// Shared with every process that maps the same file.
+    Shared(SharedCounter),
+}
+
+impl AuthEpoch {
+    /// The epoch for an SQLite database file at `db_path`, from `<db_path>-epoch`. When that file cannot
+    /// be opened or mapped the store still works, uncached.
+    pub(super) fn for_sqlite_file(db_path: &Path) -> Self {
+        let mut name = db_path.as_os_str().to_owned();
+        name.push("-epoch");
+        match SharedCounter::open(Path::new(&name)) {
+            Ok(counter) => AuthEpoch::Shared(counter),
+            Err(e) => {
+                tracing::warn!(path = %Path::new(&name).display(), error = %e,
+                    "cannot map the auth epoch file; authentication reads will not be cached");
+                AuthEpoch::Off
+            }
+        }
+    }
+
+    /// `None`: do not cache.
+    pub(super) fn current(&self) -> Option<u64> {
+        match self {
+            AuthEpoch::Off => None,
+            AuthEpoch::Local(n) => Some(n.load(Ordering::Acquire)),
+            AuthEpoch::Shared(c) => Some(c.get().load(Ordering::Acquire)),
+        }
+    }
+
+    pub(super) fn bump(&self) {
+        match self {
+            AuthEpoch::Off => {}
+            AuthEpoch::Local(n) => {
+                n.fetch_add(1, Ordering::AcqRel);
+            }
+            AuthEpoch::Shared(c) => {
+                c.get().fetch_add(1, Ordering::AcqRel);
+            }
+        }
+    }
+}
+
+/// A `u64` in a file mapped shared into memory: an atomic add in one process is seen by a load in another.
+pub(super) struct SharedCounter {
+    map: MmapMut,
+}
+
+impl std::fmt::Debug for SharedCounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedCounter").finish_non_exhaustive()
+    }
+}
+
+impl SharedCounter {
+    fn open(path: &Path) -> std::io::Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        // Only ever grown: a process that shrank it under another's mapping would crash that one (SIGBUS).
+        if file.metadata()?.len() < 8 {
+            file.set_len(8)?;
+        }
+        // SAFETY: the mapping is only reached through `get`, as an `AtomicU64`; Keygate never truncates the
+        // file (see above), so the 8 mapped bytes stay backed by it while mapped.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::MmapOptions::new().len(8).map_mut(&file)? };
+        Ok(Self { map })
+    }
+
+    fn get(&self) -> &AtomicU64 {
+        let ptr = self.map.as_ptr().cast::<AtomicU64>();
+        debug_assert!(ptr.is_aligned(), "mappings start on a page boundary");
+        // SAFETY: the mapping is 8 bytes long, page-aligned (so aligned for a u64) and lives as long as
+        // `self`; every access to it, in this process or another, is atomic.
+        #[allow(unsafe_code)]
+        unsafe {
+            &*ptr
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn two_mappings_of_one_file_share_the_counter() {
+        let dir = std::env::temp_dir().join(format!("keygate-epoch-{}", keygate_core::ids::opaque_id("t")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("keygate.db");
+        let (a, b) = (AuthEpoch::for_sqlite_file(&db), AuthEpoch::for_sqlite_file(&db));
+        assert!(matches!(a, AuthEpoch::Shared(_)), "{a:?}");
+        let start = a.current().unwrap();
+        assert_eq!(b.current(), Some(start));
+        b.bump();
+        assert_eq!(
+            a.current(),
+            Some(start + 1),
+            "a move in one mapping is seen in the other"
+        );
+        a.bump();
+        assert_eq!(b.current(), Some(start + 2));
+        // A later opening (a restarted process) starts where the others are.
+        assert_eq!(AuthEpoch::for_sqlite_file(&db).current(), Some(start + 2));
+        drop((a, b));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unmappable_file_turns_caching_off() {
+        let missing = std::env::temp_dir()
+            .join("keygate-no-such-dir")
+            .join("x")
+            .join("keygate.db");
+        let epoch = AuthEpoch::for_sqlite_file(&missing);
+        assert_eq!(epoch.current(), None);
+        epoch.bump();
+        assert_eq!(epoch.current(), None);
+    }
+}

@@ -1,0 +1,101 @@
+//! Group commit of contact creations on SQLite.
+//!
+//! SQLite writes one transaction at a time, through the store's one writer connection, and each statement
+//! is a round trip to that connection's thread; a creation alone spends more on `BEGIN` and `COMMIT` than
+//! on its rows. Creations that arrive while one is being written wait in a queue, and the next transaction
+//! writes all of them: each caller is answered after the commit that holds its contact, exactly as
+//! before, only fewer commits are made. A task of its own writes the batches, so a caller that goes away
+//! cannot abandon the others' writes half-way.
+
+use keygate_core::contact::Contact;
+use keygate_core::ids::AccountName;
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::contacts::insert_all;
+use crate::{Result, StoreError};
+
+/// Most creations committed in one transaction: long enough to share commits, short enough that a
+/// batch holds the write lock for a few milliseconds at most.
+const MAX_BATCH: usize = 256;
+/// Creations waiting for the writer, beyond which callers wait to queue.
+const QUEUE: usize = 4096;
+
+struct Pending {
+    account: AccountName,
+    contact: Contact,
+    done: oneshot::Sender<Result<Contact>>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct ContactBatcher {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl ContactBatcher {
+    /// Starts the writing task on the current Tokio runtime; it ends when the last clone of the store is
+    /// dropped.
+    pub(super) fn start(writer: SqlitePool) -> Self {
+        let (queue, incoming) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(writer, incoming));
+        Self { queue }
+    }
+
+    /// Creates `contact` in `account`, answering once its transaction has committed.
+    pub(super) async fn create(&self, account: &AccountName, contact: &Contact) -> Result<Contact> {
+        let (done, answer) = oneshot::channel();
+        let pending = Pending {
+            account: account.clone(),
+            contact: contact.clone(),
+            done,
+        };
+        self.queue.send(pending).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// The writing task ends only with the store (or its runtime).
+fn stopped() -> StoreError {
+    StoreError::Database(sqlx::Error::PoolClosed)
+}
+
+async fn write_batches(writer: SqlitePool, mut incoming: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        write_batch(&writer, std::mem::take(&mut batch)).await;
+    }
+}
+
+async fn write_batch(writer: &SqlitePool, batch: Vec<Pending>) {
+    let rows: Vec<(&AccountName, &Contact)> = batch.iter().map(|p| (&p.account, &p.contact)).collect();
+    let outcome = insert_all(writer, &rows).await;
+    drop(rows);
+    match outcome {
+        Ok(created) => {
+            for (pending, contact) in batch.into_iter().zip(created) {
+                // A caller that stopped waiting still has its contact: it was committed.
+                let _ = pending.done.send(Ok(contact));
+            }
+        }
+        // One creation's error (an account that does not exist) must not fail the others: when the
+        // batch fails, each is written again in a transaction of its own and gets its own outcome.
+        Err(e) if batch.len() == 1 => {
+            if let Some(pending) = batch.into_iter().next() {
+                let _ = pending.done.send(Err(e));
+            }
+        }
+        Err(_) => {
+            for pending in batch {
+                let outcome = insert_one(writer, &pending.account, &pending.contact).await;
+                let _ = pending.done.send(outcome);
+            }
+        }
+    }
+}
+
+async fn insert_one(writer: &SqlitePool, account: &AccountName, contact: &Contact) -> Result<Contact> {
+    let mut created = insert_all(writer, &[(account, contact)]).await?;
+    created
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("a contact written alone was not returned".into()))
+}
