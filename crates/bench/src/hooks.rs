@@ -195,6 +195,7 @@ pub async fn run(
             first_error,
             window: last.saturating_duration_since(start),
             server_cpu: cpu.server,
+            server_user_cpu: cpu.server_user,
             database_cpu: cpu.database,
             other_cpu: cpu.other,
             peak_rss,

@@ -45,6 +45,9 @@ pub struct Measured {
     pub first_error: Option<String>,
     pub window: Duration,
     pub server_cpu: Duration,
+    /// The part of `server_cpu` spent in user space: Keygate's own code and its libraries, without the
+    /// kernel's share (on loopback that includes delivering each answer to the load generator).
+    pub server_user_cpu: Duration,
     pub database_cpu: Option<Duration>,
     /// CPU time the rest of the machine used meanwhile (neither the server, its database nor the load
     /// generator): other work that skews the figures.
@@ -65,6 +68,10 @@ impl Measured {
         per(self.server_cpu, self.ok)
     }
 
+    pub fn user_cpu_per_request(&self) -> Option<Duration> {
+        per(self.server_user_cpu, self.ok)
+    }
+
     pub fn database_cpu_per_request(&self) -> Option<Duration> {
         per(self.database_cpu?, self.ok)
     }
@@ -77,6 +84,7 @@ fn per(total: Duration, n: u64) -> Option<Duration> {
 /// Process CPU time, from `/proc`, at a moment.
 pub struct CpuSample {
     server: Option<u64>,
+    server_user: Option<u64>,
     database: Option<u64>,
     load_generator: Option<u64>,
     machine: Option<u64>,
@@ -98,8 +106,10 @@ impl CpuMeter {
     }
 
     pub fn sample(&self) -> CpuSample {
+        let server = procfs::user_and_system_ticks(self.server_pid);
         CpuSample {
-            server: procfs::cpu_ticks(self.server_pid),
+            server: server.map(|(user, system)| user + system),
+            server_user: server.map(|(user, _)| user),
             database: self.database_comm.map(procfs::cpu_ticks_of_all),
             load_generator: procfs::cpu_ticks(std::process::id()),
             machine: procfs::machine_busy_ticks(),
@@ -120,6 +130,7 @@ impl CpuMeter {
         });
         CpuUse {
             server: server.map_or(Duration::ZERO, to_time),
+            server_user: ticks(a.server_user, b.server_user).map_or(Duration::ZERO, to_time),
             database: database.map(to_time),
             other,
         }
@@ -128,6 +139,7 @@ impl CpuMeter {
 
 pub struct CpuUse {
     pub server: Duration,
+    pub server_user: Duration,
     pub database: Option<Duration>,
     pub other: Option<Duration>,
 }
@@ -226,7 +238,8 @@ pub async fn run(settings: LoadSettings, workload: Workload) -> Measured {
         }
     }
     let cpu = meter.between(&before, &after);
-    (measured.server_cpu, measured.database_cpu, measured.other_cpu) = (cpu.server, cpu.database, cpu.other);
+    (measured.server_cpu, measured.server_user_cpu) = (cpu.server, cpu.server_user);
+    (measured.database_cpu, measured.other_cpu) = (cpu.database, cpu.other);
     measured.latencies = Latencies::new(samples);
     measured
 }

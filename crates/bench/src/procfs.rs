@@ -6,19 +6,29 @@ use std::process::Command;
 
 /// CPU time a process has used (user + system, all threads), in clock ticks.
 pub fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat_cpu_ticks(&stat)
+    user_and_system_ticks(pid).map(|(user, system)| user + system)
 }
 
-/// `utime + stime` from a `/proc/<pid>/stat` line. The command name (field 2) is in parentheses and
-/// may hold spaces or parentheses itself, so fields are counted from the last `)`.
+/// CPU time a process has used in user space and in the kernel (all threads), in clock ticks.
+pub fn user_and_system_ticks(pid: u32) -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat_user_system_ticks(&stat)
+}
+
+/// `utime + stime` from a `/proc/<pid>/stat` line.
 pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
+    parse_stat_user_system_ticks(stat).map(|(user, system)| user + system)
+}
+
+/// `(utime, stime)` from a `/proc/<pid>/stat` line. The command name (field 2) is in parentheses and
+/// may hold spaces or parentheses itself, so fields are counted from the last `)`.
+pub fn parse_stat_user_system_ticks(stat: &str) -> Option<(u64, u64)> {
     let after = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = after.split_whitespace().collect();
     // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12 here.
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
+    Some((utime, stime))
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`), 100 when it cannot be asked.
@@ -188,6 +198,8 @@ mod tests {
         let stat = "4242 (key gate) (x)) S 1 4242 4242 0 -1 4194560 1234 0 0 0 \
                     731 269 0 0 20 0 3 0 100 12345678 2048 18446744073709551615";
         assert_eq!(parse_stat_cpu_ticks(stat), Some(1000));
+        let (user, system) = parse_stat_user_system_ticks(stat).unwrap();
+        assert_eq!(user + system, 1000);
         assert_eq!(parse_stat_cpu_ticks("1 (x) S 1"), None);
     }
 

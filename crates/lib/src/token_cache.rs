@@ -20,7 +20,8 @@ pub(crate) struct VerifiedTokens {
 
 struct Verified {
     kid: String,
-    claims: AccessTokenClaims,
+    /// Shared with every request that presents the token: a hit copies a pointer, not the claims.
+    claims: Arc<AccessTokenClaims>,
 }
 
 fn key(token: &str) -> [u8; 32] {
@@ -45,7 +46,7 @@ impl VerifiedTokens {
         key_known: impl Fn(&str) -> bool,
         now: i64,
         leeway: i64,
-    ) -> Option<Result<AccessTokenClaims, TokenRejection>> {
+    ) -> Option<Result<Arc<AccessTokenClaims>, TokenRejection>> {
         let cache = self.cache.as_ref()?;
         let k = key(token);
         let hit = cache.get(&k)?;
@@ -59,17 +60,17 @@ impl VerifiedTokens {
         } else if hit.claims.nbf > now + leeway {
             Err(TokenRejection::NotYetValid)
         } else {
-            Ok(hit.claims.clone())
+            Ok(Arc::clone(&hit.claims))
         })
     }
 
-    pub(crate) fn insert(&self, token: &str, kid: String, claims: &AccessTokenClaims) {
+    pub(crate) fn insert(&self, token: &str, kid: String, claims: &Arc<AccessTokenClaims>) {
         if let Some(cache) = &self.cache {
             cache.insert(
                 key(token),
                 Arc::new(Verified {
                     kid,
-                    claims: claims.clone(),
+                    claims: Arc::clone(claims),
                 }),
             );
         }
@@ -80,8 +81,8 @@ impl VerifiedTokens {
 mod tests {
     use super::*;
 
-    fn claims(nbf: i64, exp: i64) -> AccessTokenClaims {
-        AccessTokenClaims {
+    fn claims(nbf: i64, exp: i64) -> Arc<AccessTokenClaims> {
+        Arc::new(AccessTokenClaims {
             iss: "https://kg.example".into(),
             sub: "app".into(),
             aud: "https://kg.example".into(),
@@ -96,7 +97,7 @@ mod tests {
             api_key: None,
             origin: None,
             act: None,
-        }
+        })
     }
 
     const T: i64 = 1_800_000_000;

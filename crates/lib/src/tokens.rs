@@ -1,5 +1,7 @@
 //! Access tokens: issuing them, and the one validator every protected endpoint uses.
 
+use std::sync::Arc;
+
 use jsonwebtoken::{decode, decode_header, Validation};
 use keygate_core::claims::{AccessTokenClaims, ActClaim, ACCESS_TOKEN_TYP};
 use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
@@ -143,7 +145,7 @@ pub struct Principal {
     pub user_id: Option<UserId>,
     pub scope: ScopeSet,
     /// The access token's claims; `None` for credentials presented with each request (legacy keys, Basic).
-    pub claims: Option<AccessTokenClaims>,
+    pub claims: Option<Arc<AccessTokenClaims>>,
 }
 
 impl Keygate {
@@ -179,7 +181,7 @@ impl Keygate {
     pub async fn verify_access_token_signature(
         &self,
         token: &str,
-    ) -> Result<AccessTokenClaims, TokenRejection> {
+    ) -> Result<Arc<AccessTokenClaims>, TokenRejection> {
         let settings = self.settings();
         let keys = self.keyring().current();
         let key_known = |kid: &str| keys.verifiers.contains_key(kid);
@@ -216,7 +218,7 @@ impl Keygate {
         validation.set_audience(&[settings.audience()]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         let claims = decode::<AccessTokenClaims>(token, &verifier.key, &validation)
-            .map(|d| d.claims)
+            .map(|d| Arc::new(d.claims))
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
                 match e.kind() {

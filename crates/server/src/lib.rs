@@ -170,7 +170,7 @@ pub async fn build_state(config: Config, demo: bool) -> Result<AppState, bootstr
     rate_limits.refresh(keygate.store().as_ref()).await?;
     let hook_client = hooks::client::HookClient::new(&config.hooks)
         .map_err(|e| bootstrap::StartError::Config(format!("hook client: {e}")))?;
-    Ok(AppState {
+    Ok(AppState::new(state::SharedState {
         keygate,
         config: Arc::new(config),
         metrics: Arc::new(metrics::Metrics::default()),
@@ -178,5 +178,5 @@ pub async fn build_state(config: Config, demo: bool) -> Result<AppState, bootstr
         own_origin,
         rate_limits,
         hook_client,
-    })
+    }))
 }

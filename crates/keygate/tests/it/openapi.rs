@@ -195,8 +195,10 @@ store_test!(documents_every_route_and_nothing_else, |srv| async move {
     assert!(unserved.is_empty(), "documented but not served: {unserved:?}");
 
     // Demo mode serves, and documents, one more page.
-    let mut demo = srv.state.clone();
-    demo.demo = true;
+    let demo = keygate_server::AppState::new(keygate_server::state::SharedState {
+        demo: true,
+        ..(*srv.state).clone()
+    });
     let demo_doc = serde_json::to_value(keygate_server::openapi::document(&demo)).unwrap();
     assert_eq!(documented(&demo_doc), served(&demo));
     assert!(served(&demo).contains(&("GET".into(), "/demo/callback".into())));

@@ -123,20 +123,24 @@ impl Keygate {
                 credential: Credential::App(id),
                 claims: Some(c),
                 ..
-            }) if id == app.client_id => Ok(Introspection {
-                active: true,
-                scope: Some(c.scope),
-                client_id: Some(c.client_id),
-                token_type: Some("Bearer".into()),
-                exp: Some(c.exp),
-                iat: Some(c.iat),
-                nbf: Some(c.nbf),
-                sub: Some(c.sub),
-                aud: Some(c.aud),
-                iss: Some(c.iss),
-                jti: Some(c.jti),
-                account: Some(c.account),
-            }),
+            }) if id == app.client_id => {
+                // The claims are shared with the cache of verified tokens; the rare last holder takes them.
+                let c = std::sync::Arc::unwrap_or_clone(c);
+                Ok(Introspection {
+                    active: true,
+                    scope: Some(c.scope),
+                    client_id: Some(c.client_id),
+                    token_type: Some("Bearer".into()),
+                    exp: Some(c.exp),
+                    iat: Some(c.iat),
+                    nbf: Some(c.nbf),
+                    sub: Some(c.sub),
+                    aud: Some(c.aud),
+                    iss: Some(c.iss),
+                    jti: Some(c.jti),
+                    account: Some(c.account),
+                })
+            }
             Err(TokenRejection::Store(e)) => Err(e.into()),
             _ => Ok(Introspection::default()),
         }
