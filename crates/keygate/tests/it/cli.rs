@@ -361,7 +361,8 @@ store_test!(suspending_an_app_takes_effect_at_once, |srv| async move {
         "{}",
         out.stdout
     );
-    // The very next requests: the running server reads the status, it caches nothing.
+    // The very next requests: the CLI, another process, moved the shared auth epoch, so the server reads
+    // the new status instead of what it kept in memory.
     assert_eq!(srv.me(&token).await.0, StatusCode::UNAUTHORIZED);
     let (status, body) = client_credentials(&srv, &client_id, &secret).await;
     assert_eq!(
