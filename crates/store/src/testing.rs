@@ -122,7 +122,7 @@ async fn cleanup(kind: &Kind) {
 }
 
 fn remove_sqlite_files(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
+    for suffix in ["", "-wal", "-shm", "-journal", "-epoch"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
         let _ = std::fs::remove_file(file);

@@ -18,6 +18,8 @@ use super::client::HookClient;
 
 /// How often the dispatcher looks for work.
 const TICK: Duration = Duration::from_millis(250);
+/// Most rounds of batching in one step.
+const BATCH_ROUNDS: usize = 8;
 
 pub struct Dispatcher {
     keygate: Keygate,
@@ -54,13 +56,22 @@ impl Dispatcher {
         while store.fan_out_events(500).await? == 500 {}
         let settings = self.keygate.hook_settings();
         let ready_before = now() - (settings.debounce_ms.div_ceil(1000)) as i64;
-        for batch in store
-            .pending_batches(ready_before, settings.max_batch, 100)
-            .await?
-        {
-            let delivery = self.delivery(&batch);
-            let ids: Vec<i64> = batch.items.iter().map(|(id, _)| *id).collect();
-            store.create_delivery(&delivery, &ids).await?;
+        // A full batch cannot grow, so it goes now; while some are full, more may be waiting behind them
+        // (a busy subscription would otherwise get one batch per tick). Bounded, so sends are not starved.
+        for _ in 0..BATCH_ROUNDS {
+            let batches = store
+                .pending_batches(ready_before, settings.max_batch, 100)
+                .await?;
+            let full = |b: &PendingBatch| b.items.len() >= settings.max_batch as usize;
+            let again = batches.iter().any(full);
+            for batch in batches {
+                let delivery = self.delivery(&batch);
+                let ids: Vec<i64> = batch.items.iter().map(|(id, _)| *id).collect();
+                store.create_delivery(&delivery, &ids).await?;
+            }
+            if !again {
+                break;
+            }
         }
         let free = self.sends.available_permits();
         if free == 0 {
