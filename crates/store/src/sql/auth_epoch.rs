@@ -31,11 +31,15 @@ impl AuthEpoch {
     pub(super) fn for_sqlite_file(db_path: &Path) -> Self {
         let mut name = db_path.as_os_str().to_owned();
         name.push("-epoch");
-        match SharedCounter::open(Path::new(&name)) {
+        match SharedCounter::open(Path::new(&name), db_path) {
             Ok(counter) => AuthEpoch::Shared(counter),
             Err(e) => {
+                // This process then neither caches nor moves the epoch: other processes on the file see
+                // its authentication changes only when their answers age out.
                 tracing::warn!(path = %Path::new(&name).display(), error = %e,
-                    "cannot map the auth epoch file; authentication reads will not be cached");
+                    "cannot map the auth epoch file: this process will not cache authentication reads, and \
+                     other Keygate processes on this database may see its changes up to 2 s late; give it \
+                     the same owner and mode as the database file");
                 AuthEpoch::Off
             }
         }
@@ -75,7 +79,9 @@ impl std::fmt::Debug for SharedCounter {
 }
 
 impl SharedCounter {
-    fn open(path: &Path) -> std::io::Result<Self> {
+    /// Opens (or creates) the counter at `path`. A new file takes the permissions of `like`, the database
+    /// file, as SQLite's own `-wal` and `-shm` files do: whoever may write the database may move the epoch.
+    fn open(path: &Path, like: &Path) -> std::io::Result<Self> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -84,6 +90,9 @@ impl SharedCounter {
             .open(path)?;
         // Only ever grown: a process that shrank it under another's mapping would crash that one (SIGBUS).
         if file.metadata()?.len() < 8 {
+            if let Ok(db) = std::fs::metadata(like) {
+                file.set_permissions(db.permissions())?;
+            }
             file.set_len(8)?;
         }
         // SAFETY: the mapping is only reached through `get`, as an `AtomicU64`; Keygate never truncates the
@@ -131,6 +140,24 @@ mod tests {
         // A later opening (a restarted process) starts where the others are.
         assert_eq!(AuthEpoch::for_sqlite_file(&db).current(), Some(start + 2));
         drop((a, b));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_counter_takes_the_database_files_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("keygate-epoch-{}", keygate_core::ids::opaque_id("t")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("keygate.db");
+        std::fs::write(&db, b"").unwrap();
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o660)).unwrap();
+        let _epoch = AuthEpoch::for_sqlite_file(&db);
+        let mode = std::fs::metadata(dir.join("keygate.db-epoch"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o660);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
