@@ -1,6 +1,5 @@
 //! The scope registry: the one place that knows which scopes exist.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -67,13 +66,24 @@ impl fmt::Display for Scope {
     }
 }
 
-/// A set of scopes, written on the wire as a space-separated list (RFC 6749 §3.3).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct ScopeSet(BTreeSet<Scope>);
+/// A set of scopes, written on the wire as a space-separated list (RFC 6749 §3.3). A bit per scope of
+/// [`Scope::ALL`]: every authenticated request builds one, and a bit set costs no allocation.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct ScopeSet(u8);
+
+fn bit(s: Scope) -> u8 {
+    1 << (s as u8)
+}
+
+impl fmt::Debug for ScopeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
 
 impl ScopeSet {
     pub fn all() -> Self {
-        Self(Scope::ALL.into_iter().collect())
+        Self::from_scopes(Scope::ALL)
     }
 
     /// What apps and keys may request unless configured otherwise: every scope a member could grant.
@@ -84,13 +94,11 @@ impl ScopeSet {
 
     /// Parses a space-separated list; unknown scopes are an error naming them.
     pub fn parse(v: &str) -> Result<Self, InvalidInput> {
-        let mut set = BTreeSet::new();
+        let mut set = 0;
         let mut unknown = Vec::new();
         for part in v.split(' ').filter(|p| !p.is_empty()) {
             match Scope::parse(part) {
-                Some(s) => {
-                    set.insert(s);
-                }
+                Some(s) => set |= bit(s),
                 None => unknown.push(part),
             }
         }
@@ -105,24 +113,25 @@ impl ScopeSet {
     }
 
     pub fn from_scopes(scopes: impl IntoIterator<Item = Scope>) -> Self {
-        Self(scopes.into_iter().collect())
+        Self(scopes.into_iter().fold(0, |set, s| set | bit(s)))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0 == 0
     }
 
+    /// In the order of [`Scope::ALL`].
     pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
-        self.0.iter().copied()
+        Scope::ALL.into_iter().filter(|s| self.contains(*s))
     }
 
     pub fn contains(&self, s: Scope) -> bool {
-        self.0.contains(&s)
+        self.0 & bit(s) != 0
     }
 
     /// Whether a holder of this set may do what `required` guards (`full` implies every scope).
     pub fn permits(&self, required: Scope) -> bool {
-        self.0.contains(&required) || self.0.contains(&Scope::Full)
+        self.contains(required) || self.contains(Scope::Full)
     }
 
     /// Whether every scope of `other` is permitted by this set.
@@ -132,7 +141,7 @@ impl ScopeSet {
 
     /// The scopes of `self` that `allowed` permits.
     pub fn restricted_to(&self, allowed: &ScopeSet) -> ScopeSet {
-        Self(self.0.iter().copied().filter(|s| allowed.permits(*s)).collect())
+        Self::from_scopes(self.iter().filter(|s| allowed.permits(*s)))
     }
 
     /// The scope a client asked for (`None` or empty: all of `ceiling`), refused if it names unknown
@@ -149,14 +158,14 @@ impl ScopeSet {
     }
 
     pub fn without(&self, pred: impl Fn(Scope) -> bool) -> ScopeSet {
-        Self(self.0.iter().copied().filter(|s| !pred(*s)).collect())
+        Self::from_scopes(self.iter().filter(|s| !pred(*s)))
     }
 }
 
 impl fmt::Display for ScopeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        for s in &self.0 {
+        for s in self.iter() {
             if !first {
                 f.write_str(" ")?;
             }

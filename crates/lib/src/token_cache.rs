@@ -2,20 +2,24 @@
 //! cryptographically on every request (an ES256 verification costs more than the rest of a read).
 //!
 //! Only the signature and header checks are skipped. On every hit the token's times are checked again
-//! and the key that signed it must still be in the keyring; revocation and suspension are read from the
+//! and the key that signed it must still be in the keyring; revocation and suspension are asked of the
 //! store on every request as before, so they still take effect at once, on every node.
 
 use std::sync::Arc;
 
-use aws_lc_rs::digest;
 use keygate_core::claims::AccessTokenClaims;
 use quick_cache::sync::Cache;
+use quick_cache::UnitWeighter;
 
 use crate::tokens::TokenRejection;
 
+/// Keyed by the token itself, so a hit is an exact match of the whole token, whatever the hash: it only
+/// picks the bucket, and only tokens whose signature verified are ever stored. (Hashing the token with
+/// SHA-256 instead cost more than the rest of the cache look-up.)
+type Tokens = Cache<Box<str>, Arc<Verified>, UnitWeighter, foldhash::fast::RandomState>;
+
 pub(crate) struct VerifiedTokens {
-    /// Keyed by the token's SHA-256: a token is compared whole, never by a prefix.
-    cache: Option<Cache<[u8; 32], Arc<Verified>>>,
+    cache: Option<Tokens>,
 }
 
 struct Verified {
@@ -24,17 +28,19 @@ struct Verified {
     claims: Arc<AccessTokenClaims>,
 }
 
-fn key(token: &str) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
-    out
-}
-
 impl VerifiedTokens {
     /// Holds up to `entries` tokens (0: no cache).
     pub(crate) fn new(entries: usize) -> Self {
         Self {
-            cache: (entries > 0).then(|| Cache::new(entries)),
+            cache: (entries > 0).then(|| {
+                Tokens::with(
+                    entries,
+                    entries as u64,
+                    UnitWeighter,
+                    foldhash::fast::RandomState::default(),
+                    Default::default(),
+                )
+            }),
         }
     }
 
@@ -48,14 +54,13 @@ impl VerifiedTokens {
         leeway: i64,
     ) -> Option<Result<Arc<AccessTokenClaims>, TokenRejection>> {
         let cache = self.cache.as_ref()?;
-        let k = key(token);
-        let hit = cache.get(&k)?;
+        let hit = cache.get(token)?;
         if !key_known(&hit.kid) {
-            cache.remove(&k);
+            cache.remove(token);
             return None;
         }
         Some(if hit.claims.exp < now - leeway {
-            cache.remove(&k);
+            cache.remove(token);
             Err(TokenRejection::Expired)
         } else if hit.claims.nbf > now + leeway {
             Err(TokenRejection::NotYetValid)
@@ -67,7 +72,7 @@ impl VerifiedTokens {
     pub(crate) fn insert(&self, token: &str, kid: String, claims: &Arc<AccessTokenClaims>) {
         if let Some(cache) = &self.cache {
             cache.insert(
-                key(token),
+                token.into(),
                 Arc::new(Verified {
                     kid,
                     claims: Arc::clone(claims),

@@ -55,8 +55,8 @@ impl Buckets {
         })
     }
 
-    fn check(&self, credential: &str) -> Result<(), Problem> {
-        let Err(not_until) = self.limiter.check_key(&credential.to_owned()) else {
+    fn check(&self, credential: String) -> Result<(), Problem> {
+        let Err(not_until) = self.limiter.check_key(&credential) else {
             return Ok(());
         };
         let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -98,15 +98,19 @@ impl RateLimits {
     }
 
     /// Takes one request from `credential`'s bucket (`kind:id`) at the server's default limit, or says
-    /// how long to wait.
-    pub fn check(&self, credential: &str) -> Result<(), Problem> {
-        self.default.as_ref().map_or(Ok(()), |b| b.check(credential))
+    /// how long to wait. The bucket's name is built only when a limit applies.
+    pub fn check(&self, credential: impl FnOnce() -> String) -> Result<(), Problem> {
+        self.default.as_ref().map_or(Ok(()), |b| b.check(credential()))
     }
 
     /// As [`check`](Self::check), at the limit of the credential's account.
-    pub fn check_in(&self, account: &AccountName, credential: &str) -> Result<(), Problem> {
+    pub fn check_in(
+        &self,
+        account: &AccountName,
+        credential: impl FnOnce() -> String,
+    ) -> Result<(), Problem> {
         match self.accounts.load().get(account) {
-            Some(own) => own.check(credential),
+            Some(own) => own.check(credential()),
             None => self.check(credential),
         }
     }

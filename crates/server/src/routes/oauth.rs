@@ -97,7 +97,8 @@ async fn authenticate(
     addr: Option<std::net::IpAddr>,
     client: &PresentedClient,
 ) -> Result<App, OAuthErrorResponse> {
-    s.rate_limits.check(&format!("oauth_app:{}", client.client_id))?;
+    s.rate_limits
+        .check(|| format!("oauth_app:{}", client.client_id))?;
     let attempt = Attempt::from(addr).client(&client.client_id);
     let kg = &s.keygate;
     let guess = |e: &OAuthError| e.code == OAuthErrorCode::InvalidClient;
@@ -144,7 +145,7 @@ pub(crate) async fn token(
         // the API key it names.
         let jwt = form.require("assertion")?;
         let issuer = Keygate::assertion_issuer(&jwt).unwrap_or_default();
-        s.rate_limits.check(&format!("api_key:{issuer}"))?;
+        s.rate_limits.check(|| format!("api_key:{issuer}"))?;
         let attempt = Attempt::from(addr).api_key(&issuer);
         let guess = |e: &OAuthError| {
             matches!(
