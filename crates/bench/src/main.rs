@@ -446,6 +446,14 @@ fn print_table(rows: &[Row], postgres: bool, signature: Duration) {
             times(token_user, signature),
         );
     }
+    // The same request bytes on both sides: what is left is the check and /v1/me's answer.
+    if let (Some(base), Some(bearer)) = (cpu("healthz_with_token"), cpu("me_bearer")) {
+        println!(
+            "- bearer check (/v1/me) against /healthz with the same Authorization header ({:.1} µs): + {:.0}%",
+            micros(base),
+            (times(bearer, base) - 1.0) * 100.0
+        );
+    }
     if let (Some(base), Some(base_user)) = (cpu("healthz"), user("healthz")) {
         for (name, what) in [
             ("me_bearer", "bearer check (/v1/me)"),

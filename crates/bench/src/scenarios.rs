@@ -36,6 +36,10 @@ pub const ALL: &[(&str, &str)] = &[
         "GET /v1/me with a bearer JWT: the bearer check alone, no resource read",
     ),
     (
+        "healthz_with_token",
+        "GET /healthz carrying me_bearer's Authorization header, unread: the baseline with the same request",
+    ),
+    (
         "contact_get_bearer",
         "GET /v1/contacts/{id} with a bearer JWT (client_credentials token)",
     ),
@@ -278,6 +282,19 @@ pub fn workload(name: &str, addr: SocketAddr, seed: &Seed) -> anyhow::Result<Opt
             }),
             200,
             Some("\"account\""),
+        ),
+        "healthz_with_token" => w(
+            Arc::new(move |_, _| {
+                request(
+                    Method::GET,
+                    &host,
+                    "/healthz",
+                    &[(AUTHORIZATION, bearer.clone())],
+                    None,
+                )
+            }),
+            200,
+            None,
         ),
         "contact_get_bearer" => w(
             Arc::new(move |rng: &mut Rng, _| {
