@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use keygate_core::model::{Account, ApiKey, App, LegacyKey};
 use quick_cache::sync::Cache;
 
-use super::auth_epoch::AuthEpoch;
+use super::auth_epoch::{AuthEpoch, Counter};
 use crate::{AuthStreak, Result};
 
 /// How long any cached answer is used at most, epoch or not.
@@ -76,9 +76,14 @@ impl AuthCache {
         })
     }
 
-    /// The current epoch, to tag answers read from now on; `None` when nothing may be cached.
+    /// The current credentials epoch, to tag answers read from now on; `None` when nothing may be cached.
     pub(super) fn epoch(&self) -> Option<u64> {
-        self.epoch.current()
+        self.epoch.current(Counter::Credentials)
+    }
+
+    /// As [`Self::epoch`], for lock-out streaks.
+    pub(super) fn lockout_epoch(&self) -> Option<u64> {
+        self.epoch.current(Counter::Lockouts)
     }
 
     /// The cached answer for `key`, if it was read in `epoch` and is young enough.
@@ -117,17 +122,36 @@ impl AuthCache {
         Ok(value)
     }
 
-    /// Runs a write that may change a cached answer, moving the epoch before and after it, and also when
-    /// the write is dropped half-way (its commit may still land).
+    /// Runs a write that may change a cached credential answer, moving the credentials epoch before and
+    /// after it, and also when the write is dropped half-way (its commit may still land).
     pub(super) async fn changing<T>(&self, write: impl Future<Output = Result<T>>) -> Result<T> {
-        struct MoveOnDrop<'a>(&'a AuthEpoch);
+        self.moving(&[Counter::Credentials], write).await
+    }
+
+    /// As [`Self::changing`], for a write to lock-out streaks.
+    pub(super) async fn changing_lockouts<T>(&self, write: impl Future<Output = Result<T>>) -> Result<T> {
+        self.moving(&[Counter::Lockouts], write).await
+    }
+
+    /// As [`Self::changing`], for a write that may touch anything (purging).
+    pub(super) async fn changing_all<T>(&self, write: impl Future<Output = Result<T>>) -> Result<T> {
+        self.moving(&[Counter::Credentials, Counter::Lockouts], write)
+            .await
+    }
+
+    async fn moving<T>(&self, counters: &[Counter], write: impl Future<Output = Result<T>>) -> Result<T> {
+        struct MoveOnDrop<'a>(&'a AuthEpoch, &'a [Counter]);
         impl Drop for MoveOnDrop<'_> {
             fn drop(&mut self) {
-                self.0.bump();
+                for &c in self.1 {
+                    self.0.bump(c);
+                }
             }
         }
-        self.epoch.bump();
-        let _after = MoveOnDrop(&self.epoch);
+        for &c in counters {
+            self.epoch.bump(c);
+        }
+        let _after = MoveOnDrop(&self.epoch, counters);
         write.await
     }
 }
@@ -136,7 +160,7 @@ impl AuthCache {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
 
@@ -148,7 +172,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_are_kept_until_a_write_moves_the_epoch() {
-        let cache = AuthCache::new(AuthEpoch::Local(AtomicU64::new(0)));
+        let cache = AuthCache::new(AuthEpoch::local());
         let (map, loads) = (Cache::new(8), AtomicU32::new(0));
         assert_eq!(read(&cache, &map, &loads).await, 1);
         assert_eq!(
@@ -163,11 +187,18 @@ mod tests {
             "a write makes the next read load again"
         );
         assert_eq!(read(&cache, &map, &loads).await, 2);
+        // A failed attempt's streak is a lock-out write: credentials stay cached, streaks do not.
+        let streaks = cache.lockout_epoch().unwrap();
+        cache.changing_lockouts(async { Ok(()) }).await.unwrap();
+        assert_eq!(read(&cache, &map, &loads).await, 2);
+        assert_ne!(cache.lockout_epoch().unwrap(), streaks);
+        cache.changing_all(async { Ok(()) }).await.unwrap();
+        assert_eq!(read(&cache, &map, &loads).await, 3, "purging moves both");
     }
 
     #[tokio::test]
     async fn a_write_abandoned_half_way_still_moves_the_epoch() {
-        let cache = AuthCache::new(AuthEpoch::Local(AtomicU64::new(0)));
+        let cache = AuthCache::new(AuthEpoch::local());
         let before = cache.epoch().unwrap();
         let write = cache.changing(std::future::pending::<Result<()>>());
         let timed_out = tokio::time::timeout(Duration::from_millis(5), write).await;
@@ -186,7 +217,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_age_out() {
-        let cache = AuthCache::new(AuthEpoch::Local(AtomicU64::new(0)));
+        let cache = AuthCache::new(AuthEpoch::local());
         let epoch = cache.epoch().unwrap();
         let map = Cache::new(8);
         map.insert(

@@ -1,6 +1,8 @@
-//! The auth epoch: a counter that every write to what authentication reads (accounts, users, apps, keys,
-//! grants, sessions, revoked tokens, lock-out streaks) moves, so that answers cached in memory
-//! ([`super::auth_cache`]) are trusted only while it has not moved.
+//! The auth epoch: counters that every write to what authentication reads moves, so that answers cached
+//! in memory ([`super::auth_cache`]) are trusted only while theirs has not moved. Two of them: one for
+//! credentials (accounts, users, apps, keys, grants, sessions, revoked tokens) and one for lock-out
+//! streaks, so that a flood of failed attempts, each of which writes a streak, does not also throw away
+//! every node's cached credentials.
 //!
 //! The counter must be seen by every process that writes the database. An SQLite file can be written by
 //! `keygate serve` and, beside it, by `keygate admin` in local mode: for a file the counter lives in a
@@ -15,12 +17,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::MmapMut;
 
+/// Which of the epoch's counters.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Counter {
+    Credentials = 0,
+    Lockouts = 1,
+}
+
+const COUNTERS: usize = 2;
+const FILE_LEN: u64 = 8 * COUNTERS as u64;
+
 #[derive(Debug)]
 pub(super) enum AuthEpoch {
     /// Nothing may be cached.
     Off,
     /// One process owns the database.
-    Local(AtomicU64),
+    Local([AtomicU64; COUNTERS]),
     /// Shared with every process that maps the same file.
     Shared(SharedCounter),
 }
@@ -45,29 +57,32 @@ impl AuthEpoch {
         }
     }
 
-    /// `None`: do not cache.
-    pub(super) fn current(&self) -> Option<u64> {
+    /// A process of its own: an in-memory database.
+    pub(super) fn local() -> Self {
+        AuthEpoch::Local(Default::default())
+    }
+
+    fn counter(&self, which: Counter) -> Option<&AtomicU64> {
         match self {
             AuthEpoch::Off => None,
-            AuthEpoch::Local(n) => Some(n.load(Ordering::Acquire)),
-            AuthEpoch::Shared(c) => Some(c.get().load(Ordering::Acquire)),
+            AuthEpoch::Local(counters) => Some(&counters[which as usize]),
+            AuthEpoch::Shared(c) => Some(c.get(which)),
         }
     }
 
-    pub(super) fn bump(&self) {
-        match self {
-            AuthEpoch::Off => {}
-            AuthEpoch::Local(n) => {
-                n.fetch_add(1, Ordering::AcqRel);
-            }
-            AuthEpoch::Shared(c) => {
-                c.get().fetch_add(1, Ordering::AcqRel);
-            }
+    /// `None`: do not cache.
+    pub(super) fn current(&self, which: Counter) -> Option<u64> {
+        self.counter(which).map(|n| n.load(Ordering::Acquire))
+    }
+
+    pub(super) fn bump(&self, which: Counter) {
+        if let Some(n) = self.counter(which) {
+            n.fetch_add(1, Ordering::AcqRel);
         }
     }
 }
 
-/// A `u64` in a file mapped shared into memory: an atomic add in one process is seen by a load in another.
+/// `u64`s in a file mapped shared into memory: an atomic add in one process is seen by a load in another.
 pub(super) struct SharedCounter {
     map: MmapMut,
 }
@@ -89,24 +104,31 @@ impl SharedCounter {
             .truncate(false)
             .open(path)?;
         // Only ever grown: a process that shrank it under another's mapping would crash that one (SIGBUS).
-        if file.metadata()?.len() < 8 {
+        if file.metadata()?.len() < FILE_LEN {
             if let Ok(db) = std::fs::metadata(like) {
                 file.set_permissions(db.permissions())?;
             }
-            file.set_len(8)?;
+            file.set_len(FILE_LEN)?;
         }
-        // SAFETY: the mapping is only reached through `get`, as an `AtomicU64`; Keygate never truncates the
-        // file (see above), so the 8 mapped bytes stay backed by it while mapped.
+        // SAFETY: the mapping is only reached through `get`, as `AtomicU64`s; Keygate never truncates the
+        // file (see above), so the mapped bytes stay backed by it while mapped.
         #[allow(unsafe_code)]
-        let map = unsafe { memmap2::MmapOptions::new().len(8).map_mut(&file)? };
+        let map = unsafe {
+            memmap2::MmapOptions::new()
+                .len(FILE_LEN as usize)
+                .map_mut(&file)?
+        };
         Ok(Self { map })
     }
 
-    fn get(&self) -> &AtomicU64 {
-        let ptr = self.map.as_ptr().cast::<AtomicU64>();
-        debug_assert!(ptr.is_aligned(), "mappings start on a page boundary");
-        // SAFETY: the mapping is 8 bytes long, page-aligned (so aligned for a u64) and lives as long as
-        // `self`; every access to it, in this process or another, is atomic.
+    fn get(&self, which: Counter) -> &AtomicU64 {
+        let first = self.map.as_ptr().cast::<AtomicU64>();
+        debug_assert!(first.is_aligned(), "mappings start on a page boundary");
+        // SAFETY: the mapping holds COUNTERS u64s and `which` is below COUNTERS; it is page-aligned (so
+        // each u64 is aligned) and lives as long as `self`; every access to it, in this process or another,
+        // is atomic.
+        #[allow(unsafe_code)]
+        let ptr = unsafe { first.add(which as usize) };
         #[allow(unsafe_code)]
         unsafe {
             &*ptr
@@ -121,24 +143,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn two_mappings_of_one_file_share_the_counter() {
+    fn two_mappings_of_one_file_share_the_counters() {
         let dir = std::env::temp_dir().join(format!("keygate-epoch-{}", keygate_core::ids::opaque_id("t")));
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("keygate.db");
         let (a, b) = (AuthEpoch::for_sqlite_file(&db), AuthEpoch::for_sqlite_file(&db));
         assert!(matches!(a, AuthEpoch::Shared(_)), "{a:?}");
-        let start = a.current().unwrap();
-        assert_eq!(b.current(), Some(start));
-        b.bump();
+        let (c, l) = (Counter::Credentials, Counter::Lockouts);
+        let start = a.current(c).unwrap();
+        assert_eq!(b.current(c), Some(start));
+        b.bump(c);
         assert_eq!(
-            a.current(),
+            a.current(c),
             Some(start + 1),
             "a move in one mapping is seen in the other"
         );
-        a.bump();
-        assert_eq!(b.current(), Some(start + 2));
+        a.bump(c);
+        assert_eq!(b.current(c), Some(start + 2));
+        // The lock-out counter moves on its own.
+        let locks = a.current(l).unwrap();
+        b.bump(l);
+        assert_eq!(a.current(l), Some(locks + 1));
+        assert_eq!(
+            a.current(c),
+            Some(start + 2),
+            "a failed attempt leaves credentials cached"
+        );
         // A later opening (a restarted process) starts where the others are.
-        assert_eq!(AuthEpoch::for_sqlite_file(&db).current(), Some(start + 2));
+        assert_eq!(AuthEpoch::for_sqlite_file(&db).current(c), Some(start + 2));
         drop((a, b));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -168,8 +200,8 @@ mod tests {
             .join("x")
             .join("keygate.db");
         let epoch = AuthEpoch::for_sqlite_file(&missing);
-        assert_eq!(epoch.current(), None);
-        epoch.bump();
-        assert_eq!(epoch.current(), None);
+        assert_eq!(epoch.current(Counter::Credentials), None);
+        epoch.bump(Counter::Credentials);
+        assert_eq!(epoch.current(Counter::Credentials), None);
     }
 }

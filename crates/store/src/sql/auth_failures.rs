@@ -43,7 +43,7 @@ pub(super) async fn lock(db: &SqlStore, subject: &str, until: i64) -> Result<()>
 /// [`streaks`], answered from memory when every subject's answer (a streak or none) is fresh: nearly
 /// every attempt has no streak at all, and asking costs more than the rest of a token.
 pub(super) async fn cached_streaks(db: &SqlStore, subjects: &[&str]) -> Result<Vec<AuthStreak>> {
-    let Some(epoch) = db.auth.epoch() else {
+    let Some(epoch) = db.auth.lockout_epoch() else {
         return streaks(db, subjects).await;
     };
     let mut found = Vec::new();

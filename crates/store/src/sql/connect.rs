@@ -32,7 +32,7 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
         let (readers, writer) = connect_sqlite(url).await?;
         epoch = match &writer {
             Some(_) => AuthEpoch::for_sqlite_file(SqliteConnectOptions::from_str(url)?.get_filename()),
-            None => AuthEpoch::Local(Default::default()),
+            None => AuthEpoch::local(),
         };
         sqlite_writer = writer;
         Pool::Sqlite(readers)

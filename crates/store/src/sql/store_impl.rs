@@ -328,7 +328,9 @@ impl Store for SqlStore {
     }
 
     async fn purge_expired(&self, now: i64) -> Result<PurgeReport> {
-        self.auth.changing(maintenance::purge_expired(self, now)).await
+        self.auth
+            .changing_all(maintenance::purge_expired(self, now))
+            .await
     }
 
     async fn create_contact(&self, account: &AccountName, contact: &Contact) -> Result<Contact> {
@@ -488,13 +490,13 @@ impl Store for SqlStore {
 
     async fn record_auth_failure(&self, subject: &str, now: i64, reset_before: i64) -> Result<i64> {
         self.auth
-            .changing(auth_failures::record(self, subject, now, reset_before))
+            .changing_lockouts(auth_failures::record(self, subject, now, reset_before))
             .await
     }
 
     async fn lock_auth_subject(&self, subject: &str, until: i64) -> Result<()> {
         self.auth
-            .changing(auth_failures::lock(self, subject, until))
+            .changing_lockouts(auth_failures::lock(self, subject, until))
             .await
     }
 
@@ -503,7 +505,9 @@ impl Store for SqlStore {
     }
 
     async fn clear_auth_failures(&self, subject: &str) -> Result<()> {
-        self.auth.changing(auth_failures::clear(self, subject)).await
+        self.auth
+            .changing_lockouts(auth_failures::clear(self, subject))
+            .await
     }
 
     async fn create_portal_session(&self, session: &PortalSession) -> Result<()> {
