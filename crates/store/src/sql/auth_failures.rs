@@ -51,12 +51,12 @@ pub(super) async fn cached_streaks(db: &SqlStore, subjects: &[&str]) -> Result<V
         match AuthCache::fresh(&db.auth.streaks, subject, epoch) {
             Some(streak) => found.extend(streak),
             None => {
-                let found = streaks(db, subjects).await?;
+                let all = streaks(db, subjects).await?;
                 for subject in subjects {
-                    let streak = found.iter().find(|s| s.subject == *subject).cloned();
+                    let streak = all.iter().find(|s| s.subject == *subject).cloned();
                     AuthCache::keep(&db.auth.streaks, subject, epoch, streak);
                 }
-                return Ok(found);
+                return Ok(all);
             }
         }
     }

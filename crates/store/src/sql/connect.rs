@@ -26,45 +26,32 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Opens a pool for `sqlite://PATH` (or `sqlite:PATH`; the file is created if missing) or
 /// `postgres://…` / `postgresql://…`. Does not migrate: call [`crate::Store::migrate`].
 pub async fn connect(url: &str) -> Result<SqlStore> {
-    let mut sqlite_writer = None;
-    let mut epoch = AuthEpoch::Off;
-    let pool = if url.starts_with("sqlite:") {
-        let (readers, writer) = connect_sqlite(url).await?;
-        epoch = match &writer {
-            Some(_) => AuthEpoch::for_sqlite_file(SqliteConnectOptions::from_str(url)?.get_filename()),
-            None => AuthEpoch::local(),
-        };
-        sqlite_writer = writer;
-        Pool::Sqlite(readers)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if url.starts_with("sqlite:") {
+        return connect_sqlite(url).await;
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        Pool::Postgres(pool)
-    } else {
-        // Only the scheme: the rest of a URL may hold a password.
-        let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
-        return Err(StoreError::UnsupportedUrl(scheme.to_owned()));
-    };
-    let contact_batcher = match &pool {
-        Pool::Sqlite(readers) => Some(ContactBatcher::start(
-            sqlite_writer.clone().unwrap_or_else(|| readers.clone()),
-        )),
-        Pool::Postgres(_) => None,
-    };
-    Ok(SqlStore {
-        pool,
-        sqlite_writer,
-        auth: AuthCache::new(epoch),
-        contact_batcher,
-    })
+        // Nodes share nothing but the database: nothing is cached, and writes are not batched.
+        return Ok(SqlStore {
+            pool: Pool::Postgres(pool),
+            sqlite_writer: None,
+            auth: AuthCache::new(AuthEpoch::Off),
+            contact_batcher: None,
+        });
+    }
+    // Only the scheme: the rest of a URL may hold a password.
+    let scheme = url.split_once(':').map_or("(none)", |(scheme, _)| scheme);
+    Err(StoreError::UnsupportedUrl(scheme.to_owned()))
 }
 
-/// The readers' pool and, for a file, the one-connection pool writes go through.
-async fn connect_sqlite(url: &str) -> Result<(sqlx::SqlitePool, Option<sqlx::SqlitePool>)> {
+/// The readers' pool and, for a file, the one-connection pool writes go through, with the auth epoch
+/// and the contact batcher on the pool that writes.
+async fn connect_sqlite(url: &str) -> Result<SqlStore> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -77,14 +64,21 @@ async fn connect_sqlite(url: &str) -> Result<(sqlx::SqlitePool, Option<sqlx::Sql
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false);
     // An in-memory database lives as long as a connection to it, and shared-cache connections fail with
-    // SQLITE_LOCKED instead of waiting: keep exactly one, forever.
+    // SQLITE_LOCKED instead of waiting: keep exactly one, forever. One process, so a local epoch.
     if url.contains(":memory:") || url.contains("mode=memory") {
         let pool = pool
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
-            .max_lifetime(None);
-        return Ok((pool.connect_with(options).await?, None));
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        return Ok(SqlStore {
+            contact_batcher: Some(ContactBatcher::start(pool.clone())),
+            pool: Pool::Sqlite(pool),
+            sqlite_writer: None,
+            auth: AuthCache::new(AuthEpoch::local()),
+        });
     }
     // The writer first: it creates the file and switches it to WAL before readers open it.
     let writer = pool
@@ -94,11 +88,17 @@ async fn connect_sqlite(url: &str) -> Result<(sqlx::SqlitePool, Option<sqlx::Sql
         .idle_timeout(None)
         .connect_with(options.clone())
         .await?;
+    let epoch = AuthEpoch::for_sqlite_file(options.get_filename());
     let readers = pool
         .max_connections(SQLITE_MAX_CONNECTIONS)
         .connect_with(options)
         .await?;
-    Ok((readers, Some(writer)))
+    Ok(SqlStore {
+        contact_batcher: Some(ContactBatcher::start(writer.clone())),
+        pool: Pool::Sqlite(readers),
+        sqlite_writer: Some(writer),
+        auth: AuthCache::new(epoch),
+    })
 }
 
 impl SqlStore {

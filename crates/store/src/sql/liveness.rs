@@ -34,7 +34,8 @@ pub(super) async fn revoke_access_token(db: &SqlStore, jti: &str, expires_at: i6
 }
 
 pub(super) async fn liveness(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<Liveness> {
-    let (Some(key), Some(epoch)) = (cache_key(q), db.auth.epoch()) else {
+    // The epoch first: without one (PostgreSQL) the key is never built.
+    let Some((epoch, key)) = db.auth.epoch().and_then(|epoch| Some((epoch, cache_key(q)?))) else {
         return Ok(uncached(db, q).await?.0);
     };
     if AuthCache::fresh(&db.auth.live, &key, epoch).is_some_and(|until| q.now < until) {
