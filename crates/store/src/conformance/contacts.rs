@@ -212,6 +212,41 @@ async fn concurrent_creations(store: &dyn Store) {
     assert_eq!(evented, expected, "one contact.add event per creation");
 }
 
+/// Two stores on one database (two nodes) create contacts in the same two accounts at once, taking the
+/// accounts in opposite orders: nobody waits forever on the other's counter, and each account's ids stay
+/// dense and its own.
+pub async fn creation_race(a: &dyn Store, b: &dyn Store) {
+    let t = now();
+    let (x, y) = (fixtures::account(a).await.name, fixtures::account(a).await.name);
+    let before = [last_event_id(a, &x).await, last_event_id(a, &y).await];
+    let creations = (0..60).map(|n| {
+        let (store, first, second) = if n % 2 == 0 { (a, &x, &y) } else { (b, &y, &x) };
+        let into = if n % 4 < 2 { first } else { second };
+        let c = with_email(&format!("r{n}@race.test"), EmailField::Email1)
+            .into_contact(0, t)
+            .unwrap();
+        async move { (into.clone(), store.create_contact(into, &c).await) }
+    });
+    let outcomes = futures_util::future::join_all(creations).await;
+    for (account, before) in [&x, &y].into_iter().zip(before) {
+        let mut ids: Vec<i64> = outcomes
+            .iter()
+            .filter(|(into, _)| into == account)
+            .map(|(_, outcome)| outcome.as_ref().expect("every creation succeeds").id)
+            .collect();
+        ids.sort_unstable();
+        let expected: Vec<i64> = (1..=30).collect();
+        assert_eq!(ids, expected, "ids of {account}: dense, none shared");
+        let mut evented: Vec<i64> = events_after(a, account, before)
+            .await
+            .into_iter()
+            .map(|(_, id, _)| id)
+            .collect();
+        evented.sort_unstable();
+        assert_eq!(evented, expected, "one event per creation in {account}");
+    }
+}
+
 async fn contact_updates(store: &dyn Store) {
     let t = now();
     let a = fixtures::account(store).await.name;

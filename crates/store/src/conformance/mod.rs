@@ -120,6 +120,7 @@ pub async fn races(a: &dyn Store, b: &dyn Store) {
     legacy_keys::legacy_key_use_race(a, b).await;
     api_keys::assertion_jti_race(a, b).await;
     lockouts::auth_failure_races(a, b).await;
+    contacts::creation_race(a, b).await;
     contact_upserts::contact_upsert_race(a, b).await;
     contact_upserts::contact_update_race(a, b).await;
     email_statuses::email_status_race(a, b).await;

@@ -36,12 +36,12 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        // Nodes share nothing but the database: nothing is cached, and writes are not batched.
+        // Nodes share nothing but the database, so nothing is cached; each node batches its own creations.
         return Ok(SqlStore {
+            contact_batcher: ContactBatcher::start(Pool::Postgres(pool.clone())),
             pool: Pool::Postgres(pool),
             sqlite_writer: None,
             auth: AuthCache::new(AuthEpoch::Off),
-            contact_batcher: None,
         });
     }
     // Only the scheme: the rest of a URL may hold a password.
@@ -74,7 +74,7 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
             .connect_with(options)
             .await?;
         return Ok(SqlStore {
-            contact_batcher: Some(ContactBatcher::start(pool.clone())),
+            contact_batcher: ContactBatcher::start(Pool::Sqlite(pool.clone())),
             pool: Pool::Sqlite(pool),
             sqlite_writer: None,
             auth: AuthCache::new(AuthEpoch::local()),
@@ -94,7 +94,7 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
         .connect_with(options)
         .await?;
     Ok(SqlStore {
-        contact_batcher: Some(ContactBatcher::start(writer.clone())),
+        contact_batcher: ContactBatcher::start(Pool::Sqlite(writer.clone())),
         pool: Pool::Sqlite(readers),
         sqlite_writer: Some(writer),
         auth: AuthCache::new(epoch),

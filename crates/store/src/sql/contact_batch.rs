@@ -1,22 +1,26 @@
-//! Group commit of contact creations on SQLite.
+//! Group commit of contact creations.
 //!
-//! SQLite writes one transaction at a time, through the store's one writer connection, and each statement
-//! is a round trip to that connection's thread; a creation alone spends more on `BEGIN` and `COMMIT` than
-//! on its rows. Creations that arrive while one is being written wait in a queue, and the next transaction
-//! writes all of them: each caller is answered after the commit that holds its contact, exactly as
-//! before, only fewer commits are made. A task of its own writes the batches, so a caller that goes away
-//! cannot abandon the others' writes half-way.
+//! Every creation takes the next id of its account's counter, whose row stays locked until the commit,
+//! so creations in one account are written one transaction after another whatever the backend. Alone,
+//! each pays a whole transaction: on SQLite, `BEGIN` and `COMMIT` and a round trip to the writer
+//! connection's thread per statement; on PostgreSQL, a durable commit while every other creation of the
+//! account waits on the counter's lock (and wakes, and queues again). So creations that arrive while one
+//! batch is being written wait in a queue, and the next transaction writes all of them, taking each
+//! account's ids in one step: each caller is answered after the commit that holds its contact, exactly
+//! as before, only far fewer commits are made. A task of its own writes the batches, so a caller that
+//! goes away cannot abandon the others' writes half-way. On PostgreSQL each node has its own batcher;
+//! batches take their counters in account order, so those of different nodes never wait in a cycle.
 
 use keygate_core::contact::Contact;
 use keygate_core::ids::AccountName;
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::contacts::insert_all;
+use super::Pool;
 use crate::{Result, StoreError};
 
 /// Most creations committed in one transaction: long enough to share commits, short enough that a
-/// batch holds the write lock for a few milliseconds at most.
+/// batch holds the write lock (SQLite) or its accounts' counters (PostgreSQL) for milliseconds at most.
 const MAX_BATCH: usize = 256;
 /// Creations waiting for the writer, beyond which callers wait to queue.
 const QUEUE: usize = 4096;
@@ -35,7 +39,7 @@ pub(super) struct ContactBatcher {
 impl ContactBatcher {
     /// Starts the writing task on the current Tokio runtime; it ends when the last clone of the store is
     /// dropped.
-    pub(super) fn start(writer: SqlitePool) -> Self {
+    pub(super) fn start(writer: Pool) -> Self {
         let (queue, incoming) = mpsc::channel(QUEUE);
         tokio::spawn(write_batches(writer, incoming));
         Self { queue }
@@ -59,14 +63,14 @@ fn stopped() -> StoreError {
     StoreError::Database(sqlx::Error::PoolClosed)
 }
 
-async fn write_batches(writer: SqlitePool, mut incoming: mpsc::Receiver<Pending>) {
+async fn write_batches(writer: Pool, mut incoming: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
         write_batch(&writer, std::mem::take(&mut batch)).await;
     }
 }
 
-async fn write_batch(writer: &SqlitePool, batch: Vec<Pending>) {
+async fn write_batch(writer: &Pool, batch: Vec<Pending>) {
     let rows: Vec<(&AccountName, &Contact)> = batch.iter().map(|p| (&p.account, &p.contact)).collect();
     let outcome = insert_all(writer, &rows).await;
     drop(rows);
@@ -93,7 +97,7 @@ async fn write_batch(writer: &SqlitePool, batch: Vec<Pending>) {
     }
 }
 
-async fn insert_one(writer: &SqlitePool, account: &AccountName, contact: &Contact) -> Result<Contact> {
+async fn insert_one(writer: &Pool, account: &AccountName, contact: &Contact) -> Result<Contact> {
     let mut created = insert_all(writer, &[(account, contact)]).await?;
     created
         .pop()

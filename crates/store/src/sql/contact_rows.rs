@@ -43,12 +43,23 @@ impl TryFrom<ContactRow> for Contact {
     }
 }
 
-/// The columns a write sets, in bind order after `account` ($1): `$2`…`$25`.
-pub(super) const INSERT_CONTACT: &str = "INSERT INTO contacts (account, id, version, created_at, \
-     updated_at, given_name, middle_name, family_name, company, job_title, email1, email2, email3, \
-     email1_norm, email2_norm, email3_norm, phone1, locality, region, postal_code, country_code, source, \
-     sort_email, sort_family_name, sort_given_name, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-     $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)";
+/// The columns a write sets, `account` first, in the order [`bind_contact!`] binds them.
+macro_rules! contact_write_columns {
+    () => {
+        "account, id, version, created_at, updated_at, given_name, middle_name, family_name, company, \
+         job_title, email1, email2, email3, email1_norm, email2_norm, email3_norm, phone1, locality, region, \
+         postal_code, country_code, source, sort_email, sort_family_name, sort_given_name, body"
+    };
+}
+pub(super) use contact_write_columns;
+
+/// One contact's row: [`contact_write_columns!`] as `$1`…`$26`.
+pub(super) const INSERT_CONTACT: &str = concat!(
+    "INSERT INTO contacts (",
+    contact_write_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+     $20, $21, $22, $23, $24, $25, $26)"
+);
 
 /// As [`INSERT_CONTACT`], over the row `($1, $2)` if its version is still `$27`.
 pub(super) const UPDATE_CONTACT: &str = "UPDATE contacts SET version = $3, created_at = $4, \
@@ -107,37 +118,41 @@ impl<'a> ContactValues<'a> {
 }
 
 /// Binds `$account` and the [`ContactValues`] `$v` to [`INSERT_CONTACT`] or [`UPDATE_CONTACT`]: `$1`…`$26`.
+/// With `push_bind` first, pushes them as one row of a `QueryBuilder`'s `push_values` instead.
 macro_rules! bind_contact {
-    ($query:expr, $account:expr, $v:expr) => {{
+    ($query:expr, $account:expr, $v:expr) => {
+        bind_contact!(bind, $query, $account, $v)
+    };
+    ($bind:ident, $query:expr, $account:expr, $v:expr) => {{
         let v = $v;
         let c = v.contact;
         $query
-            .bind($account)
-            .bind(c.id)
-            .bind(c.version)
-            .bind(c.created_at)
-            .bind(c.updated_at)
-            .bind(c.given_name.as_deref())
-            .bind(c.middle_name.as_deref())
-            .bind(c.family_name.as_deref())
-            .bind(c.company.as_deref())
-            .bind(c.job_title.as_deref())
-            .bind(v.emails[0])
-            .bind(v.emails[1])
-            .bind(v.emails[2])
-            .bind(v.emails_norm[0].as_deref())
-            .bind(v.emails_norm[1].as_deref())
-            .bind(v.emails_norm[2].as_deref())
-            .bind(v.phone1)
-            .bind(v.billing[0])
-            .bind(v.billing[1])
-            .bind(v.billing[2])
-            .bind(v.billing[3])
-            .bind(c.source.as_deref())
-            .bind(v.sort_email.as_deref())
-            .bind(v.sort_family_name.as_deref())
-            .bind(v.sort_given_name.as_deref())
-            .bind(v.body.as_str())
+            .$bind($account)
+            .$bind(c.id)
+            .$bind(c.version)
+            .$bind(c.created_at)
+            .$bind(c.updated_at)
+            .$bind(c.given_name.as_deref())
+            .$bind(c.middle_name.as_deref())
+            .$bind(c.family_name.as_deref())
+            .$bind(c.company.as_deref())
+            .$bind(c.job_title.as_deref())
+            .$bind(v.emails[0])
+            .$bind(v.emails[1])
+            .$bind(v.emails[2])
+            .$bind(v.emails_norm[0].as_deref())
+            .$bind(v.emails_norm[1].as_deref())
+            .$bind(v.emails_norm[2].as_deref())
+            .$bind(v.phone1)
+            .$bind(v.billing[0])
+            .$bind(v.billing[1])
+            .$bind(v.billing[2])
+            .$bind(v.billing[3])
+            .$bind(c.source.as_deref())
+            .$bind(v.sort_email.as_deref())
+            .$bind(v.sort_family_name.as_deref())
+            .$bind(v.sort_given_name.as_deref())
+            .$bind(v.body.as_str())
     }};
 }
 pub(super) use bind_contact;

@@ -6,19 +6,23 @@
 
 use keygate_core::contact::{Contact, ContactInput, DuplicateOption};
 use keygate_core::ids::AccountName;
-use sqlx::SqlitePool;
+use std::collections::BTreeMap;
+
+use sqlx::QueryBuilder;
 
 use super::contact_rows::{
-    bind_contact, contact_columns, ContactRow, ContactValues, INSERT_CONTACT, LOCK_CONTACT, UPDATE_CONTACT,
+    bind_contact, contact_columns, contact_write_columns, ContactRow, ContactValues, INSERT_CONTACT,
+    LOCK_CONTACT, UPDATE_CONTACT,
 };
 use super::errors::write_error;
-use super::events::insert_contact_event;
-use super::{BeginWrite, SqlStore};
+use super::events::{event_columns, insert_contact_event};
+use super::{BeginWrite, Pool, SqlStore};
 use crate::{ContactChange, ContactWrite, Result, StoreError, CONTACT_ADD, CONTACT_DELETE, CONTACT_EDIT};
 
-/// Hands out the account `$1`'s next id. The row stays locked until the transaction ends.
-const NEXT_ID: &str = "INSERT INTO contact_ids (account, last_id) VALUES ($1, 1) \
-     ON CONFLICT (account) DO UPDATE SET last_id = contact_ids.last_id + 1 RETURNING last_id";
+/// Moves the account `$1`'s id counter on by `$2` and returns its new last id, so the ids
+/// `last - $2 + 1 ..= last` are the caller's. The row stays locked until the transaction ends.
+const TAKE_IDS: &str = "INSERT INTO contact_ids (account, last_id) VALUES ($1, $2) \
+     ON CONFLICT (account) DO UPDATE SET last_id = contact_ids.last_id + $2 RETURNING last_id";
 
 /// Locks the account `$1`'s id counter without moving it (creating it if need be): upserts of one
 /// account queue here, so each sees the contacts the one before it committed.
@@ -33,23 +37,32 @@ const LOCK_HOLDERS: &str = concat!(
     contact_columns!()
 );
 
-/// Gives the contact `$c` (a `&mut Contact`) the account's next id and inserts it, with its
-/// `contact.add` event, into the transaction `$tx`. `MissingReference` if the account does not exist.
-macro_rules! insert_new_contact {
-    ($tx:expr, $account:expr, $c:expr) => {{
-        let c: &mut Contact = $c;
+/// Takes `$n` ids from the account `$account`'s counter in the transaction `$tx`; evaluates to the first.
+/// `MissingReference` if the account does not exist.
+macro_rules! take_ids {
+    ($tx:expr, $account:expr, $n:expr) => {{
         let account: &AccountName = $account;
-        let missing = || format!("account {account}");
-        c.id = sqlx::query_scalar::<_, i64>(NEXT_ID)
+        let n: i64 = $n;
+        sqlx::query_scalar::<_, i64>(TAKE_IDS)
             .bind(account.as_str())
+            .bind(n)
             .fetch_one(&mut *$tx)
             .await
-            .map_err(|e| write_error(e, String::new(), missing()))?;
+            .map(|last| last - n + 1)
+            .map_err(|e| write_error(e, String::new(), format!("account {account}")))
+    }};
+}
+
+/// Inserts the contact `$c`, whose id was taken, with its `contact.add` event, into the transaction `$tx`.
+macro_rules! insert_new_contact {
+    ($tx:expr, $account:expr, $c:expr) => {{
+        let c: &Contact = $c;
+        let account: &AccountName = $account;
         let values = ContactValues::of(c)?;
         bind_contact!(sqlx::query(INSERT_CONTACT), account.as_str(), &values)
             .execute(&mut *$tx)
             .await
-            .map_err(|e| write_error(e, format!("contact {}", c.id), missing()))?;
+            .map_err(|e| write_error(e, format!("contact {}", c.id), format!("account {account}")))?;
         insert_contact_event!($tx, account.as_str(), CONTACT_ADD, c.id, c.updated_at)?;
     }};
 }
@@ -97,35 +110,63 @@ macro_rules! rewrite_contact {
 }
 
 pub(super) async fn create(db: &SqlStore, account: &AccountName, contact: &Contact) -> Result<Contact> {
-    if let Some(batcher) = &db.contact_batcher {
-        return batcher.create(account, contact).await;
-    }
-    let mut c = contact.clone();
-    c.version = 1;
-    dispatch_write!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
-        insert_new_contact!(tx, account, &mut c);
-        tx.commit().await?;
-        Ok(c)
-    })
+    db.contact_batcher.create(account, contact).await
 }
 
-/// Creates every contact of `rows` in one SQLite transaction, in order ([`super::contact_batch`]); if one
+/// Creates every contact of `rows` in one transaction, in order ([`super::contact_batch`]); if one
 /// fails, none is written.
-pub(super) async fn insert_all(
-    writer: &SqlitePool,
-    rows: &[(&AccountName, &Contact)],
-) -> Result<Vec<Contact>> {
-    let mut tx = writer.begin_write().await?;
-    let mut created = Vec::with_capacity(rows.len());
-    for &(account, contact) in rows {
-        let mut c = contact.clone();
-        c.version = 1;
-        insert_new_contact!(tx, account, &mut c);
-        created.push(c);
+pub(super) async fn insert_all(writer: &Pool, rows: &[(&AccountName, &Contact)]) -> Result<Vec<Contact>> {
+    // Ids wanted per account, then the next one to give: counters are taken in account order, so that
+    // batches written at once (PostgreSQL nodes) never each hold a counter the other waits for.
+    let mut next_id: BTreeMap<&AccountName, i64> = BTreeMap::new();
+    for &(account, _) in rows {
+        *next_id.entry(account).or_default() += 1;
     }
-    tx.commit().await?;
-    Ok(created)
+    on_pool!(writer, |pool| {
+        let mut tx = pool.begin_write().await?;
+        for (account, n) in &mut next_id {
+            *n = take_ids!(tx, account, *n)?;
+        }
+        let mut created = Vec::with_capacity(rows.len());
+        for &(account, contact) in rows {
+            let mut c = contact.clone();
+            let id = next_id
+                .get_mut(account)
+                .ok_or_else(|| StoreError::Corrupt("a batched contact's account was not counted".into()))?;
+            (c.id, c.version) = (*id, 1);
+            *id += 1;
+            created.push(c);
+        }
+        // Two statements for the whole batch: on PostgreSQL each statement is a round trip, and these
+        // are made while the accounts' counters are locked.
+        let values = created
+            .iter()
+            .map(ContactValues::of)
+            .collect::<Result<Vec<_>>>()?;
+        let mut contacts =
+            QueryBuilder::new(concat!("INSERT INTO contacts (", contact_write_columns!(), ") "));
+        contacts.push_values(rows.iter().zip(&values), |mut row, ((account, _), v)| {
+            bind_contact!(push_bind, row, account.as_str(), v);
+        });
+        // Built anew for each batch size: not worth a prepared statement each.
+        contacts
+            .build()
+            .persistent(false)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| write_error(e, "a batched contact".into(), "its account".into()))?;
+        let mut events = QueryBuilder::new(concat!("INSERT INTO events (", event_columns!(), ") "));
+        events.push_values(rows.iter().zip(&created), |mut row, ((account, _), c)| {
+            row.push_bind(account.as_str())
+                .push_bind(CONTACT_ADD)
+                .push_bind("contact")
+                .push_bind(c.id)
+                .push_bind(c.updated_at);
+        });
+        events.build().persistent(false).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(created)
+    })
 }
 
 pub(super) async fn get(db: &SqlStore, account: &AccountName, id: i64) -> Result<Option<Contact>> {
@@ -254,7 +295,8 @@ pub(super) async fn upsert(
                 return Ok(ContactWrite::Invalid(invalid));
             }
         };
-        insert_new_contact!(tx, account, &mut c);
+        c.id = take_ids!(tx, account, 1)?;
+        insert_new_contact!(tx, account, &c);
         tx.commit().await?;
         Ok(ContactWrite::Done((c, true)))
     })

@@ -7,14 +7,23 @@ use super::errors::corrupt;
 use super::SqlStore;
 use crate::{Event, Result, StoreError};
 
+/// The columns an appended event sets.
+macro_rules! event_columns {
+    () => {
+        "account, event_key, object_type, object_id, occurred_at"
+    };
+}
+pub(super) use event_columns;
+
 /// Appends the event `$key` (a `&str`) of the contact `$id` of `$account` (a `&str`), at `$at`, inside the
 /// transaction `$tx`. Evaluates to the driver's result.
 macro_rules! insert_contact_event {
     ($tx:expr, $account:expr, $key:expr, $id:expr, $at:expr) => {
-        sqlx::query(
-            "INSERT INTO events (account, event_key, object_type, object_id, occurred_at) \
-             VALUES ($1, $2, 'contact', $3, $4)",
-        )
+        sqlx::query(concat!(
+            "INSERT INTO events (",
+            $crate::sql::events::event_columns!(),
+            ") VALUES ($1, $2, 'contact', $3, $4)"
+        ))
         .bind($account)
         .bind($key)
         .bind($id)

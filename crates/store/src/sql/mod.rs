@@ -8,7 +8,14 @@
 /// only so that rustfmt formats the body; nothing is called.)
 macro_rules! dispatch {
     ($db:expr, |$pool:ident| $body:expr) => {
-        match &$db.pool {
+        on_pool!(&$db.pool, |$pool| $body)
+    };
+}
+
+/// `dispatch!` for a [`Pool`] held apart from a store (the contact batcher's writer).
+macro_rules! on_pool {
+    ($pools:expr, |$pool:ident| $body:expr) => {
+        match $pools {
             $crate::sql::Pool::Sqlite($pool) => $body,
             $crate::sql::Pool::Postgres($pool) => $body,
         }
@@ -152,8 +159,8 @@ pub struct SqlStore {
     sqlite_writer: Option<SqlitePool>,
     /// Authentication's hot reads, kept while the auth epoch stands still.
     auth: std::sync::Arc<auth_cache::AuthCache>,
-    /// SQLite: contact creations committed in groups (see `contact_batch`).
-    contact_batcher: Option<contact_batch::ContactBatcher>,
+    /// Contact creations committed in groups (see `contact_batch`).
+    contact_batcher: contact_batch::ContactBatcher,
 }
 
 #[derive(Debug, Clone)]
