@@ -322,4 +322,32 @@ pub async fn key_sessions(store: &dyn Store) {
     assert_eq!(ended.user_id, None);
     store.create_key_session(&ended).await.unwrap();
     assert_eq!(store.get_key_session(&ended.id).await.unwrap(), Some(ended));
+
+    // Many at once (a store may commit them together): the orphan and the duplicate among them fail
+    // alone, each with its own error; every other one is stored as given.
+    let sessions: Vec<KeySession> = (0..30)
+        .map(|n| match n {
+            7 => orphan.clone(),
+            19 => same_id.clone(),
+            _ => fixtures::key_session(&key, t, t + 600 + n),
+        })
+        .collect();
+    let outcomes = futures_util::future::join_all(sessions.iter().map(|s| store.create_key_session(s))).await;
+    for (n, (session, outcome)) in sessions.iter().zip(outcomes).enumerate() {
+        match n {
+            7 => assert_missing(outcome),
+            19 => assert_conflict(outcome, &session.id),
+            _ => {
+                outcome.unwrap();
+                let stored = store.get_key_session(&session.id).await.unwrap();
+                assert_eq!(stored.as_ref(), Some(session));
+            }
+        }
+    }
+    assert_eq!(store.get_key_session(&orphan.id).await.unwrap(), None);
+    assert_eq!(
+        store.get_key_session(&session.id).await.unwrap(),
+        Some(session),
+        "the first session with that id is untouched"
+    );
 }

@@ -1,11 +1,15 @@
 //! API keys and the sessions exchanged for them.
 
+use std::future::Future;
+
 use keygate_core::ids::{AccountName, ApiKeyId, DomainKeyId, UserId};
 use keygate_core::model::{ApiKey, AssertionAlg, AssertionKey, KeySession, KeyStatus, StoredSecret};
 use keygate_core::scope::ScopeSet;
+use sqlx::QueryBuilder;
 
 use super::errors::{corrupt, write_error};
-use super::SqlStore;
+use super::group_commit::GroupWrite;
+use super::{Pool, SqlStore};
 use crate::{Result, StoreError};
 
 /// The columns of [`ApiKeyRow`], named rather than `*`: api_keys gained columns in 0005, and a SQLite
@@ -265,32 +269,60 @@ pub(super) async fn use_assertion_jti(
 }
 
 pub(super) async fn create_session(db: &SqlStore, session: &KeySession) -> Result<()> {
-    dispatch_write!(db, |pool| {
-        sqlx::query(
+    db.batches.key_sessions.write(session.clone()).await
+}
+
+/// Key sessions, committed in groups ([`super::group_commit`]): `/auth` opens one per exchange.
+pub(super) struct NewKeySessions;
+
+impl GroupWrite for NewKeySessions {
+    type Item = KeySession;
+    type Written = ();
+    fn write_all<'a>(
+        writer: &'a Pool,
+        items: &'a [KeySession],
+    ) -> impl Future<Output = Result<Vec<()>>> + Send + 'a {
+        insert_sessions(writer, items)
+    }
+}
+
+async fn insert_sessions(writer: &Pool, sessions: &[KeySession]) -> Result<Vec<()>> {
+    let scopes: Vec<String> = sessions.iter().map(|s| s.scope.to_string()).collect();
+    on_pool!(writer, |pool| {
+        let mut insert = QueryBuilder::new(
             "INSERT INTO key_sessions (id, key_id, domain_key_id, origin, account, user_id, scope, \
-             created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&session.id)
-        .bind(session.key_id.as_str())
-        .bind(session.domain_key_id.as_ref().map(DomainKeyId::as_str))
-        .bind(session.origin.as_deref())
-        .bind(session.account.as_str())
-        .bind(session.user_id.as_ref().map(UserId::as_str))
-        .bind(session.scope.to_string())
-        .bind(session.created_at)
-        .bind(session.expires_at)
-        .bind(session.revoked_at)
-        .execute(pool)
-        .await
-        .map(|_| ())
+             created_at, expires_at, revoked_at) ",
+        );
+        insert.push_values(sessions.iter().zip(&scopes), |mut row, (session, scope)| {
+            row.push_bind(session.id.as_str())
+                .push_bind(session.key_id.as_str())
+                .push_bind(session.domain_key_id.as_ref().map(DomainKeyId::as_str))
+                .push_bind(session.origin.as_deref())
+                .push_bind(session.account.as_str())
+                .push_bind(session.user_id.as_ref().map(UserId::as_str))
+                .push_bind(scope.as_str())
+                .push_bind(session.created_at)
+                .push_bind(session.expires_at)
+                .push_bind(session.revoked_at);
+        });
+        // Built anew for each batch size: not worth a prepared statement each.
+        insert.build().persistent(false).execute(pool).await.map(|_| ())
     })
-    .map_err(|e| {
-        let missing = match &session.domain_key_id {
-            Some(domain_key) => format!("api key {} or domain key {domain_key}", session.key_id),
-            None => format!("api key {}", session.key_id),
-        };
-        write_error(e, format!("key session {}", session.id), missing)
-    })
+    .map_err(|e| match sessions {
+        [session] => {
+            let missing = match &session.domain_key_id {
+                Some(domain_key) => format!("api key {} or domain key {domain_key}", session.key_id),
+                None => format!("api key {}", session.key_id),
+            };
+            write_error(e, format!("key session {}", session.id), missing)
+        }
+        _ => write_error(
+            e,
+            "a batched key session".into(),
+            "an api key or domain key".into(),
+        ),
+    })?;
+    Ok(vec![(); sessions.len()])
 }
 
 pub(super) async fn get_session(db: &SqlStore, id: &str) -> Result<Option<KeySession>> {

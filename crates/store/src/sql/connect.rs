@@ -9,7 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use super::auth_cache::AuthCache;
 use super::auth_epoch::AuthEpoch;
-use super::contact_batch::ContactBatcher;
+use super::group_commit::Batches;
 use super::{Pool, SqlStore};
 use crate::{Result, StoreError};
 
@@ -36,9 +36,9 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        // Nodes share nothing but the database, so nothing is cached; each node batches its own creations.
+        // Nodes share nothing but the database, so nothing is cached; each node batches its own writes.
         return Ok(SqlStore {
-            contact_batcher: ContactBatcher::start(Pool::Postgres(pool.clone())),
+            batches: Batches::start(Pool::Postgres(pool.clone())),
             pool: Pool::Postgres(pool),
             sqlite_writer: None,
             auth: AuthCache::new(AuthEpoch::Off),
@@ -50,7 +50,7 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
 }
 
 /// The readers' pool and, for a file, the one-connection pool writes go through, with the auth epoch
-/// and the contact batcher on the pool that writes.
+/// and the group commits on the pool that writes.
 async fn connect_sqlite(url: &str) -> Result<SqlStore> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -74,7 +74,7 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
             .connect_with(options)
             .await?;
         return Ok(SqlStore {
-            contact_batcher: ContactBatcher::start(Pool::Sqlite(pool.clone())),
+            batches: Batches::start(Pool::Sqlite(pool.clone())),
             pool: Pool::Sqlite(pool),
             sqlite_writer: None,
             auth: AuthCache::new(AuthEpoch::local()),
@@ -94,7 +94,7 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
         .connect_with(options)
         .await?;
     Ok(SqlStore {
-        contact_batcher: ContactBatcher::start(Pool::Sqlite(writer.clone())),
+        batches: Batches::start(Pool::Sqlite(writer.clone())),
         pool: Pool::Sqlite(readers),
         sqlite_writer: Some(writer),
         auth: AuthCache::new(epoch),

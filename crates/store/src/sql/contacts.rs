@@ -7,6 +7,7 @@
 use keygate_core::contact::{Contact, ContactInput, DuplicateOption};
 use keygate_core::ids::AccountName;
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use sqlx::QueryBuilder;
 
@@ -16,6 +17,7 @@ use super::contact_rows::{
 };
 use super::errors::write_error;
 use super::events::{event_columns, insert_contact_event};
+use super::group_commit::GroupWrite;
 use super::{BeginWrite, Pool, SqlStore};
 use crate::{ContactChange, ContactWrite, Result, StoreError, CONTACT_ADD, CONTACT_DELETE, CONTACT_EDIT};
 
@@ -110,16 +112,32 @@ macro_rules! rewrite_contact {
 }
 
 pub(super) async fn create(db: &SqlStore, account: &AccountName, contact: &Contact) -> Result<Contact> {
-    db.contact_batcher.create(account, contact).await
+    db.batches
+        .contacts
+        .write((account.clone(), contact.clone()))
+        .await
 }
 
-/// Creates every contact of `rows` in one transaction, in order ([`super::contact_batch`]); if one
-/// fails, none is written.
-pub(super) async fn insert_all(writer: &Pool, rows: &[(&AccountName, &Contact)]) -> Result<Vec<Contact>> {
+/// Contact creations, committed in groups ([`super::group_commit`]).
+pub(super) struct NewContacts;
+
+impl GroupWrite for NewContacts {
+    type Item = (AccountName, Contact);
+    type Written = Contact;
+    fn write_all<'a>(
+        writer: &'a Pool,
+        items: &'a [Self::Item],
+    ) -> impl Future<Output = Result<Vec<Contact>>> + Send + 'a {
+        insert_all(writer, items)
+    }
+}
+
+/// Creates every contact of `rows` in one transaction, in order; if one fails, none is written.
+async fn insert_all(writer: &Pool, rows: &[(AccountName, Contact)]) -> Result<Vec<Contact>> {
     // Ids wanted per account, then the next one to give: counters are taken in account order, so that
     // batches written at once (PostgreSQL nodes) never each hold a counter the other waits for.
     let mut next_id: BTreeMap<&AccountName, i64> = BTreeMap::new();
-    for &(account, _) in rows {
+    for (account, _) in rows {
         *next_id.entry(account).or_default() += 1;
     }
     on_pool!(writer, |pool| {
@@ -128,7 +146,7 @@ pub(super) async fn insert_all(writer: &Pool, rows: &[(&AccountName, &Contact)])
             *n = take_ids!(tx, account, *n)?;
         }
         let mut created = Vec::with_capacity(rows.len());
-        for &(account, contact) in rows {
+        for (account, contact) in rows {
             let mut c = contact.clone();
             let id = next_id
                 .get_mut(account)

@@ -103,7 +103,6 @@ mod auth_epoch;
 mod auth_failures;
 mod codes;
 mod connect;
-mod contact_batch;
 mod contact_query;
 mod contact_rows;
 mod contacts;
@@ -113,6 +112,7 @@ mod email_statuses;
 mod errors;
 mod events;
 mod grants;
+mod group_commit;
 mod hook_pipeline;
 mod hooks;
 mod legacy_keys;
@@ -159,8 +159,8 @@ pub struct SqlStore {
     sqlite_writer: Option<SqlitePool>,
     /// Authentication's hot reads, kept while the auth epoch stands still.
     auth: std::sync::Arc<auth_cache::AuthCache>,
-    /// Contact creations committed in groups (see `contact_batch`).
-    contact_batcher: contact_batch::ContactBatcher,
+    /// Writes committed in groups (see `group_commit`).
+    batches: group_commit::Batches,
 }
 
 #[derive(Debug, Clone)]
