@@ -77,6 +77,19 @@ impl Keygate {
             .ok_or(ContactError::NotFound(id))
     }
 
+    /// [`Keygate::get_contact`] with its primary address's status ([`Keygate::email_status`]), in one read.
+    pub async fn get_contact_with_status(
+        &self,
+        p: &Principal,
+        id: i64,
+    ) -> Result<(Contact, Option<EmailStatusRecord>)> {
+        require(p, Scope::ContactsRead)?;
+        self.store()
+            .get_contact_with_status(&p.account, id)
+            .await?
+            .ok_or(ContactError::NotFound(id))
+    }
+
     pub async fn list_contacts(&self, p: &Principal, query: &ContactQuery) -> Result<ContactPage> {
         require(p, Scope::ContactsRead)?;
         if query.limit == 0 || query.limit > MAX_PAGE {

@@ -436,6 +436,13 @@ pub trait Store: Send + Sync + 'static {
     async fn create_contact(&self, account: &AccountName, contact: &Contact) -> Result<Contact>;
     /// `None` if the account has no contact `id` (whoever else has one).
     async fn get_contact(&self, account: &AccountName, id: i64) -> Result<Option<Contact>>;
+    /// [`Store::get_contact`] with the status of the contact's primary address (what
+    /// [`Store::get_email_status`] answers for it), read together.
+    async fn get_contact_with_status(
+        &self,
+        account: &AccountName,
+        id: i64,
+    ) -> Result<Option<(Contact, Option<EmailStatusRecord>)>>;
     /// Applies `change` to the contact as stored, if its version is `if_version` (when given).
     /// Event `contact.edit` when it changed something.
     async fn update_contact(

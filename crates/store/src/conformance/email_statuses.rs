@@ -107,6 +107,28 @@ pub async fn email_statuses(store: &dyn Store) {
     assert_eq!(store.get_email_status(&other, &email).await.unwrap(), None);
     assert!(events_after(store, &other, before_other).await.is_empty());
 
+    // A contact read with its primary address's status: only where that address has one. The second
+    // holder has it in slot 3, not as its primary; a contact without an address has none.
+    let read = |id| store.get_contact_with_status(&a, id);
+    assert_eq!(
+        read(first.id).await.unwrap(),
+        Some((first.clone(), Some(record.clone())))
+    );
+    assert_eq!(read(second.id).await.unwrap(), Some((second.clone(), None)));
+    assert_eq!(read(bystander.id).await.unwrap(), Some((bystander.clone(), None)));
+    let silent = create(store, &a, fixtures::contact_input(None), t).await;
+    assert_eq!(read(silent.id).await.unwrap(), Some((silent, None)));
+    assert_eq!(read(i64::MAX).await.unwrap(), None);
+    assert_eq!(
+        store
+            .get_contact_with_status(&other, first.id)
+            .await
+            .unwrap()
+            .map(|(c, s)| (c.id, s)),
+        Some((first.id, None)),
+        "the other account's contact of that id, without this account's status"
+    );
+
     // Nothing to change: no write, no event; a refusal likewise.
     let before = last_event_id(store, &a).await;
     let again = store

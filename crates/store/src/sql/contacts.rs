@@ -4,7 +4,7 @@
 //! Lock order, so that writers never deadlock: the account's `contact_ids` row first (creates, upserts,
 //! email-status changes), then contact rows (updates, deletes, upsert candidates).
 
-use keygate_core::contact::{Contact, ContactInput, DuplicateOption};
+use keygate_core::contact::{Contact, ContactInput, DuplicateOption, EmailStatusRecord};
 use keygate_core::ids::AccountName;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -15,6 +15,7 @@ use super::contact_rows::{
     bind_contact, contact_columns, contact_write_columns, ContactRow, ContactValues, INSERT_CONTACT,
     LOCK_CONTACT, UPDATE_CONTACT,
 };
+use super::email_statuses::EmailStatusRow;
 use super::errors::write_error;
 use super::events::{event_columns, insert_contact_event};
 use super::group_commit::GroupWrite;
@@ -200,6 +201,72 @@ pub(super) async fn get(db: &SqlStore, account: &AccountName, id: i64) -> Result
         .await
     })?;
     row.map(Contact::try_from).transpose()
+}
+
+/// A contact with its primary address's status, in one statement: the status is joined on the contact's
+/// `sort_email`, which is that address normalised as the statuses' key is.
+macro_rules! get_with_status {
+    ($email_is_sort_email:literal) => {
+        concat!(
+            "SELECT c.id, c.version, c.body, s.email AS status_email, s.status, s.reason, s.opted_out_by, \
+             s.changed_at FROM contacts c LEFT JOIN email_statuses s ON s.account = c.account AND ",
+            $email_is_sort_email,
+            " WHERE c.account = $1 AND c.id = $2"
+        )
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactWithStatusRow {
+    #[sqlx(flatten)]
+    contact: ContactRow,
+    status_email: Option<String>,
+    status: Option<String>,
+    reason: Option<String>,
+    opted_out_by: Option<String>,
+    changed_at: Option<i64>,
+}
+
+pub(super) async fn get_with_status(
+    db: &SqlStore,
+    account: &AccountName,
+    id: i64,
+) -> Result<Option<(Contact, Option<EmailStatusRecord>)>> {
+    let query = match &db.pool {
+        Pool::Sqlite(_) => get_with_status!("s.email = c.sort_email"),
+        // `sort_email` is collated "C" and the statuses' key is not: compared under the key's own
+        // collation, so the key's index is used (equality is byte equality under either).
+        Pool::Postgres(_) => get_with_status!("s.email = c.sort_email COLLATE \"default\""),
+    };
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, ContactWithStatusRow>(query)
+            .bind(account.as_str())
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let status = match (row.status_email, row.status, row.reason, row.changed_at) {
+        (Some(email), Some(status), Some(reason), Some(changed_at)) => Some(
+            EmailStatusRow {
+                email,
+                status,
+                reason,
+                opted_out_by: row.opted_out_by,
+                changed_at,
+            }
+            .try_into()?,
+        ),
+        (None, None, None, None) => None,
+        _ => {
+            return Err(StoreError::Corrupt(
+                "email_statuses: a status row missing columns".into(),
+            ))
+        }
+    };
+    Ok(Some((Contact::try_from(row.contact)?, status)))
 }
 
 pub(super) async fn update(

@@ -16,12 +16,12 @@ macro_rules! columns {
 }
 
 #[derive(sqlx::FromRow)]
-struct EmailStatusRow {
-    email: String,
-    status: String,
-    reason: String,
-    opted_out_by: Option<String>,
-    changed_at: i64,
+pub(super) struct EmailStatusRow {
+    pub(super) email: String,
+    pub(super) status: String,
+    pub(super) reason: String,
+    pub(super) opted_out_by: Option<String>,
+    pub(super) changed_at: i64,
 }
 
 impl TryFrom<EmailStatusRow> for EmailStatusRecord {

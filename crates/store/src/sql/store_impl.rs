@@ -341,6 +341,14 @@ impl Store for SqlStore {
         contacts::get(self, account, id).await
     }
 
+    async fn get_contact_with_status(
+        &self,
+        account: &AccountName,
+        id: i64,
+    ) -> Result<Option<(Contact, Option<EmailStatusRecord>)>> {
+        contacts::get_with_status(self, account, id).await
+    }
+
     async fn update_contact(
         &self,
         account: &AccountName,

@@ -58,8 +58,16 @@ async fn contact_response(
         Some(e) => s.keygate.email_status(p, e).await.map_err(contact_problem)?,
         None => None,
     };
-    let body = Json(ContactView::of(c).with_status(primary.as_ref()));
-    Ok((status, [(header::ETAG, etag(c))], body).into_response())
+    Ok(contact_with_status(c, primary.as_ref(), status))
+}
+
+fn contact_with_status(
+    c: &keygate_core::contact::Contact,
+    primary: Option<&keygate_core::contact::EmailStatusRecord>,
+    status: StatusCode,
+) -> Response {
+    let body = Json(ContactView::of(c).with_status(primary));
+    (status, [(header::ETAG, etag(c))], body).into_response()
 }
 
 /// Lists contacts.
@@ -245,12 +253,12 @@ pub(crate) async fn read(
     Caller(p): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let c = s
+    let (c, primary) = s
         .keygate
-        .get_contact(&p, contact_id(&id)?)
+        .get_contact_with_status(&p, contact_id(&id)?)
         .await
         .map_err(contact_problem)?;
-    contact_response(&s, &p, &c, StatusCode::OK).await
+    Ok(contact_with_status(&c, primary.as_ref(), StatusCode::OK))
 }
 
 /// Changes a contact.
