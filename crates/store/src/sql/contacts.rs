@@ -4,11 +4,11 @@
 //! Lock order, so that writers never deadlock: the account's `contact_ids` row first (creates, upserts,
 //! email-status changes), then contact rows (updates, deletes, upsert candidates).
 
-use keygate_core::contact::{Contact, ContactInput, DuplicateOption, EmailStatusRecord};
-use keygate_core::ids::AccountName;
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use keygate_core::contact::{Contact, ContactInput, DuplicateOption, EmailStatusRecord};
+use keygate_core::ids::AccountName;
 use sqlx::QueryBuilder;
 
 use super::contact_rows::{
