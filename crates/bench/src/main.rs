@@ -234,7 +234,7 @@ async fn run(
         let startup = started.elapsed();
         // Let the start-up settle (signing keys, first dispatcher ticks) before reading idle RSS.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let idle_rss = procfs::status_bytes(server.pid, "VmRSS");
+        let idle_rss = Rss::of(server.pid);
         println!();
         match &postgres {
             Some(url) => println!("## {} ({})", server.store, server::redact(url)),
@@ -253,8 +253,8 @@ async fn run(
         println!(
             "Started and ready in {:.2} s; RSS idle {} after start, {} after seeding.",
             startup.as_secs_f64(),
-            fmt_mib(idle_rss),
-            fmt_mib(seeded_rss)
+            idle_rss,
+            seeded_rss
         );
         println!();
         print_table(&rows, postgres.is_some(), signature);
@@ -287,9 +287,9 @@ async fn run_store(
     selected: &[&'static str],
     server: &mut Server,
     postgres: bool,
-) -> anyhow::Result<(Vec<Row>, Option<u64>)> {
+) -> anyhow::Result<(Vec<Row>, Rss)> {
     let seed = scenarios::seed(server, args.contacts.max(1)).await?;
-    let seeded_rss = procfs::status_bytes(server.pid, "VmRSS");
+    let seeded_rss = Rss::of(server.pid);
     let settings = LoadSettings {
         addr: server.addr,
         connections: args.connections,
@@ -549,4 +549,33 @@ fn es256_costs(budget: Duration) -> (Duration, Duration) {
             .is_ok()
     });
     (sign, verify)
+}
+
+/// A resident set: the whole (`VmRSS`, what the targets are about) and its anonymous part (`RssAnon`:
+/// what the server allocated). The rest is mostly the executable's own pages, whose count depends on how
+/// much of the file the page cache holds (the kernel maps cached neighbours on each fault), so it moves
+/// between runs of the very same binary.
+struct Rss {
+    total: Option<u64>,
+    anonymous: Option<u64>,
+}
+
+impl Rss {
+    fn of(pid: u32) -> Self {
+        Self {
+            total: procfs::status_bytes(pid, "VmRSS"),
+            anonymous: procfs::status_bytes(pid, "RssAnon"),
+        }
+    }
+}
+
+impl std::fmt::Display for Rss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} anonymous)",
+            fmt_mib(self.total),
+            fmt_mib(self.anonymous)
+        )
+    }
 }
