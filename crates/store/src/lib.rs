@@ -290,6 +290,12 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict` on a duplicate client id; `MissingReference` if the owner account does not exist.
     async fn create_app(&self, new: &NewApp, now: i64) -> Result<App>;
     async fn get_app(&self, client_id: &ClientId) -> Result<Option<App>>;
+    /// [`Store::get_app`] with the status of its owner account (`None` for an app without one), read
+    /// together: what authenticating a client needs, in one round trip where nothing is cached.
+    async fn get_app_and_owner_status(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<(App, Option<AccountStatus>)>>;
     /// All apps, or only those owned by `owner`; ordered by creation time, then client id.
     async fn list_apps(&self, owner: Option<&AccountName>) -> Result<Vec<App>>;
     async fn update_app(&self, client_id: &ClientId, patch: &AppPatch, now: i64) -> Result<Option<App>>;

@@ -1,7 +1,7 @@
 //! Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3).
 
 use keygate_core::ids::ClientId;
-use keygate_core::model::{App, AppStatus, ClientType};
+use keygate_core::model::{AccountStatus, App, AppStatus, ClientType};
 use keygate_core::time::now;
 
 use crate::{Keygate, OAuthError};
@@ -33,15 +33,26 @@ impl std::fmt::Debug for PresentedClient {
 
 const BAD_CLIENT: &str = "client authentication failed";
 
+/// A client that authenticated: its app, and the status of the app's owner account (`None` for an app
+/// without one), read with it.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedClient {
+    pub app: App,
+    pub owner_status: Option<AccountStatus>,
+}
+
 impl Keygate {
     /// Authenticates a client. Every failure reads the same, so responses do not reveal which client ids
     /// exist or which secret was close.
-    pub async fn authenticate_client(&self, presented: &PresentedClient) -> Result<App, OAuthError> {
+    pub async fn authenticate_client(
+        &self,
+        presented: &PresentedClient,
+    ) -> Result<AuthenticatedClient, OAuthError> {
         let fail = || OAuthError::invalid_client(BAD_CLIENT);
         let Ok(client_id) = ClientId::parse(&presented.client_id) else {
             return Err(fail());
         };
-        let Some(app) = self.store().get_app(&client_id).await? else {
+        let Some((app, owner_status)) = self.store().get_app_and_owner_status(&client_id).await? else {
             // Spend the same hashing work as for a real client.
             let _ = self
                 .pepper()
@@ -68,7 +79,7 @@ impl Keygate {
                 app.status
             )));
         }
-        Ok(app)
+        Ok(AuthenticatedClient { app, owner_status })
     }
 
     /// The current secret, or the previous one while its rotation grace lasts.

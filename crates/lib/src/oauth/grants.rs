@@ -7,6 +7,7 @@ use keygate_core::secret::SecretKind;
 use keygate_core::time::now;
 use keygate_store::{CodeRedemption, Rotation};
 
+use super::client_auth::AuthenticatedClient;
 use super::TokenResponse;
 use crate::tokens::{AccessTokenRequest, Subject};
 use crate::{Actor, Keygate, OAuthError};
@@ -29,7 +30,12 @@ pub enum GrantRequest {
 }
 
 impl Keygate {
-    pub async fn grant(&self, app: &App, req: GrantRequest) -> Result<TokenResponse, OAuthError> {
+    pub async fn grant(
+        &self,
+        client: &AuthenticatedClient,
+        req: GrantRequest,
+    ) -> Result<TokenResponse, OAuthError> {
+        let app = &client.app;
         match req {
             GrantRequest::AuthorizationCode {
                 code,
@@ -42,7 +48,7 @@ impl Keygate {
             GrantRequest::RefreshToken { refresh_token, scope } => {
                 self.refresh(app, &refresh_token, scope.as_deref()).await
             }
-            GrantRequest::ClientCredentials { scope } => self.client_credentials(app, scope.as_deref()).await,
+            GrantRequest::ClientCredentials { scope } => self.client_credentials(client, scope.as_deref()),
         }
     }
 
@@ -278,7 +284,12 @@ impl Keygate {
         )
     }
 
-    async fn client_credentials(&self, app: &App, scope: Option<&str>) -> Result<TokenResponse, OAuthError> {
+    fn client_credentials(
+        &self,
+        client: &AuthenticatedClient,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let app = &client.app;
         if app.client_type != ClientType::Confidential {
             return Err(OAuthError::unauthorized_client(
                 "public clients cannot use client_credentials",
@@ -289,8 +300,8 @@ impl Keygate {
                 "client_credentials needs an app owned by an account; this app has no owner",
             ));
         };
-        let account = self.store().get_account(owner).await?;
-        if account.is_none_or(|a| a.status != AccountStatus::Active) {
+        // Read with the app when the client authenticated.
+        if client.owner_status != Some(AccountStatus::Active) {
             return Err(OAuthError::unauthorized_client("the owner account is suspended"));
         }
         let scope = ScopeSet::resolve_request(scope, &app.allowed_scopes)

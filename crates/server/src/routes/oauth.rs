@@ -6,10 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keygate_core::model::App;
 use keygate_lib::lockout::Attempt;
 use keygate_lib::oauth::assertion;
-use keygate_lib::oauth::client_auth::{AuthMethod, PresentedClient};
+use keygate_lib::oauth::client_auth::{AuthMethod, AuthenticatedClient, PresentedClient};
 use keygate_lib::oauth::exchange::{self, ExchangeRequest};
 use keygate_lib::oauth::grants::GrantRequest;
 use keygate_lib::{Keygate, OAuthError, OAuthErrorCode};
@@ -96,7 +95,7 @@ async fn authenticate(
     s: &AppState,
     addr: Option<std::net::IpAddr>,
     client: &PresentedClient,
-) -> Result<App, OAuthErrorResponse> {
+) -> Result<AuthenticatedClient, OAuthErrorResponse> {
     s.rate_limits
         .check(|| format!("oauth_app:{}", client.client_id))?;
     let attempt = Attempt::from(addr).client(&client.client_id);
@@ -186,8 +185,8 @@ pub(crate) async fn token(
             .into())
         }
     };
-    let app = authenticate(&s, addr, &client).await?;
-    let response = s.keygate.grant(&app, request).await?;
+    let client = authenticate(&s, addr, &client).await?;
+    let response = s.keygate.grant(&client, request).await?;
     s.metrics
         .tokens_issued
         .get_or_create(&GrantLabels { grant_type })
@@ -220,8 +219,8 @@ pub(crate) async fn revoke(
 ) -> Result<Response, OAuthErrorResponse> {
     let client = presented_client(&headers, &mut form)?;
     let token = form.require("token")?;
-    let app = authenticate(&s, addr, &client).await?;
-    s.keygate.revoke(&app, &token).await?;
+    let client = authenticate(&s, addr, &client).await?;
+    s.keygate.revoke(&client.app, &token).await?;
     Ok(no_store().into_response())
 }
 
@@ -251,8 +250,8 @@ pub(crate) async fn introspect(
 ) -> Result<Response, OAuthErrorResponse> {
     let client = presented_client(&headers, &mut form)?;
     let token = form.require("token")?;
-    let app = authenticate(&s, addr, &client).await?;
-    let result = s.keygate.introspect(&app, &token).await?;
+    let client = authenticate(&s, addr, &client).await?;
+    let result = s.keygate.introspect(&client.app, &token).await?;
     Ok((no_store(), Json(result)).into_response())
 }
 
@@ -267,7 +266,7 @@ async fn token_exchange(
     let authenticates = headers.contains_key(header::AUTHORIZATION) || form.get("client_id").is_some();
     let client = if authenticates {
         let presented = presented_client(&headers, &mut form)?;
-        Some(authenticate(&s, addr, &presented).await?)
+        Some(authenticate(&s, addr, &presented).await?.app)
     } else {
         None
     };

@@ -1,12 +1,12 @@
 //! Developer apps and admin API tokens.
 
 use keygate_core::ids::{opaque_id, ClientId};
-use keygate_core::model::{AdminToken, App, AppStatus, ClientType, StoredSecret};
+use keygate_core::model::{AccountStatus, AdminToken, App, AppStatus, ClientType, StoredSecret};
 use keygate_core::scope::ScopeSet;
 
 use super::fixtures::{self, now, tag};
 use super::{assert_conflict, assert_missing};
-use crate::{AppPatch, NewApp, Store};
+use crate::{AccountPatch, AppPatch, NewApp, Store};
 
 pub async fn apps(store: &dyn Store) {
     let t = now();
@@ -58,6 +58,35 @@ pub async fn apps(store: &dyn Store) {
         ..fixtures::new_app(None)
     };
     let public = store.create_app(&public, t - 10).await.unwrap();
+
+    // Read with its owner's status: the owner's as it is now, none for an app without an owner.
+    let with_owner = |id| store.get_app_and_owner_status(id);
+    assert_eq!(
+        with_owner(&app.client_id).await.unwrap(),
+        Some((app.clone(), Some(AccountStatus::Active)))
+    );
+    assert_eq!(
+        with_owner(&public.client_id).await.unwrap(),
+        Some((public.clone(), None))
+    );
+    let unknown = ClientId::generate();
+    assert_eq!(with_owner(&unknown).await.unwrap(), None);
+    let suspend = |status| AccountPatch {
+        status: Some(status),
+        ..AccountPatch::default()
+    };
+    store
+        .update_account(&owner.name, &suspend(AccountStatus::Suspended), t)
+        .await
+        .unwrap();
+    assert_eq!(
+        with_owner(&app.client_id).await.unwrap(),
+        Some((app.clone(), Some(AccountStatus::Suspended)))
+    );
+    store
+        .update_account(&owner.name, &suspend(AccountStatus::Active), t)
+        .await
+        .unwrap();
     assert_eq!(
         (public.secret.clone(), public.owner_account.clone()),
         (None, None)

@@ -93,6 +93,16 @@ pub async fn changes_seen_across_stores(a: &dyn Store, b: &dyn Store) {
     let account = a.get_account(&w.account.name).await.unwrap().unwrap();
     assert_eq!(account.status, AccountStatus::Suspended);
     assert_eq!(a.liveness(&other).await.unwrap(), Liveness::AccountInactive);
+    let (_, owner) = a
+        .get_app_and_owner_status(&w.app.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        owner,
+        Some(AccountStatus::Suspended),
+        "the app's owner, read with the app"
+    );
     b.update_account(&w.account.name, &account_status(AccountStatus::Active), t)
         .await
         .unwrap();

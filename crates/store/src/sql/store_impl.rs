@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use keygate_core::contact::{Contact, ContactInput, DuplicateOption, EmailStatusRecord};
 use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
-    Account, AdminToken, ApiKey, App, AssertionKey, AuditEvent, AuthorizationCode, DomainKey, Grant,
-    KeySession, LegacyKey, RateLimit, RefreshToken, SigningKeyRecord, StoredSecret, User,
+    Account, AccountStatus, AdminToken, ApiKey, App, AssertionKey, AuditEvent, AuthorizationCode, DomainKey,
+    Grant, KeySession, LegacyKey, RateLimit, RefreshToken, SigningKeyRecord, StoredSecret, User,
 };
 
 use super::{
@@ -92,6 +92,24 @@ impl Store for SqlStore {
         self.auth
             .read_through(&self.auth.apps, client_id.as_str(), apps::get(self, client_id))
             .await
+    }
+
+    async fn get_app_and_owner_status(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<(App, Option<AccountStatus>)>> {
+        if self.auth.epoch().is_none() {
+            return apps::get_with_owner_status(self, client_id).await;
+        }
+        // Both answers are kept in memory: two lookups there cost less than a join in the database.
+        let Some(app) = self.get_app(client_id).await? else {
+            return Ok(None);
+        };
+        let owner = match &app.owner_account {
+            Some(owner) => self.get_account(owner).await?.map(|a| a.status),
+            None => None,
+        };
+        Ok(Some((app, owner)))
     }
 
     async fn list_apps(&self, owner: Option<&AccountName>) -> Result<Vec<App>> {

@@ -828,3 +828,32 @@ async fn unparsable_legacy_keys_are_corrupt() {
     store.close().await;
     db.cleanup().await;
 }
+
+/// Where authentication reads are cached, an app and its owner's status come from two cached reads; the
+/// one-statement read used elsewhere must answer alike on SQLite too (the conformance suite reaches it
+/// only on PostgreSQL).
+#[tokio::test]
+async fn app_with_owner_status_in_one_statement_on_sqlite() {
+    use crate::conformance::fixtures;
+    let store = connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let account = fixtures::account(&store).await;
+    let owned = fixtures::app(&store, Some(&account.name)).await;
+    let ownerless = fixtures::app(&store, None).await;
+    let joined = |id| super::apps::get_with_owner_status(&store, id);
+    assert_eq!(
+        joined(&owned.client_id).await.unwrap(),
+        Some((owned.clone(), Some(AccountStatus::Active)))
+    );
+    assert_eq!(
+        joined(&ownerless.client_id).await.unwrap(),
+        Some((ownerless.clone(), None))
+    );
+    let unknown = keygate_core::ids::ClientId::generate();
+    assert_eq!(joined(&unknown).await.unwrap(), None);
+    assert_eq!(
+        store.get_app_and_owner_status(&owned.client_id).await.unwrap(),
+        joined(&owned.client_id).await.unwrap(),
+        "the cached reads agree"
+    );
+}
