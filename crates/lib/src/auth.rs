@@ -55,13 +55,18 @@ pub enum AuthError {
 }
 
 impl Keygate {
-    /// The key if `secret` is its current secret, or its previous one during a rotation's grace.
-    async fn authenticate_api_key(&self, key_id: &str, secret: &str) -> Result<ApiKey, AuthError> {
-        let key = match ApiKeyId::parse(key_id) {
-            Ok(id) => self.store().get_api_key(&id).await?,
+    /// The key if `secret` is its current secret, or its previous one during a rotation's grace; with its
+    /// account's status, read alongside.
+    async fn authenticate_api_key(
+        &self,
+        key_id: &str,
+        secret: &str,
+    ) -> Result<(ApiKey, Option<AccountStatus>), AuthError> {
+        let found = match ApiKeyId::parse(key_id) {
+            Ok(id) => self.store().get_api_key_and_account_status(&id).await?,
             Err(_) => None,
         };
-        let Some(key) = key else {
+        let Some((key, account)) = found else {
             // Same hashing work as a real check, so timing does not reveal which key ids exist.
             let _ = self.pepper().hash(secret);
             return Err(AuthError::InvalidCredentials);
@@ -75,12 +80,16 @@ impl Keygate {
         if !(current | previous) || key.status != KeyStatus::Active {
             return Err(AuthError::InvalidCredentials);
         }
-        Ok(key)
+        Ok((key, account))
     }
 
-    async fn ensure_key_subject_active(&self, key: &ApiKey) -> Result<(), AuthError> {
-        let account = self.store().get_account(&key.account).await?;
-        if account.is_none_or(|a| a.status != AccountStatus::Active) {
+    /// `account`: the status of the key's account, as read with the key.
+    async fn ensure_key_subject_active(
+        &self,
+        key: &ApiKey,
+        account: Option<AccountStatus>,
+    ) -> Result<(), AuthError> {
+        if account != Some(AccountStatus::Active) {
             return Err(AuthError::AccountSuspended);
         }
         if let Some(user_id) = &key.user_id {
@@ -127,19 +136,20 @@ impl Keygate {
 
     /// `POST /auth`: a key and its secret for a token, starting a new session.
     pub async fn exchange_api_key(&self, key_id: &str, secret: &str) -> Result<AuthToken, AuthError> {
-        let key = self.authenticate_api_key(key_id, secret).await?;
-        self.start_session(&key, None, key.scopes.clone()).await
+        let (key, account) = self.authenticate_api_key(key_id, secret).await?;
+        self.start_session(&key, account, None, key.scopes.clone()).await
     }
 
     /// Opens a key session for `key` (through `browser`'s domain key and origin, if any) and issues its
-    /// first token.
+    /// first token. `account`: the status of the key's account, as read with the key.
     async fn start_session(
         &self,
         key: &ApiKey,
+        account: Option<AccountStatus>,
         browser: Option<(&DomainKey, &str)>,
         scope: ScopeSet,
     ) -> Result<AuthToken, AuthError> {
-        self.ensure_key_subject_active(key).await?;
+        self.ensure_key_subject_active(key, account).await?;
         let t = now();
         let session = KeySession {
             id: opaque_id("kss_"),
@@ -173,8 +183,11 @@ impl Keygate {
         let Some(dk) = dk.filter(|d| d.status == KeyStatus::Active && d.api_key_id.as_str() == key_id) else {
             return Err(AuthError::InvalidCredentials);
         };
-        let key = self.store().get_api_key(&dk.api_key_id).await?;
-        let Some(key) = key.filter(|k| k.status == KeyStatus::Active) else {
+        let found = self
+            .store()
+            .get_api_key_and_account_status(&dk.api_key_id)
+            .await?;
+        let Some((key, account)) = found.filter(|(k, _)| k.status == KeyStatus::Active) else {
             return Err(AuthError::InvalidCredentials);
         };
         let Some(origin) = origin else {
@@ -193,7 +206,8 @@ impl Keygate {
             )));
         }
         let scope = dk.scopes.restricted_to(&key.scopes);
-        self.start_session(&key, Some((&dk, origin)), scope).await
+        self.start_session(&key, account, Some((&dk, origin)), scope)
+            .await
     }
 
     /// `POST /auth/refresh`: a still-valid token of this key (or of a domain key bound to it) for a fresh

@@ -359,6 +359,12 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict` on a duplicate id; `MissingReference` if the account or user does not exist.
     async fn create_api_key(&self, key: &ApiKey) -> Result<()>;
     async fn get_api_key(&self, id: &ApiKeyId) -> Result<Option<ApiKey>>;
+    /// [`Store::get_api_key`] with the status of the key's account (`None` if it is gone), read together:
+    /// what opening a key session needs, in one round trip where nothing is cached.
+    async fn get_api_key_and_account_status(
+        &self,
+        id: &ApiKeyId,
+    ) -> Result<Option<(ApiKey, Option<AccountStatus>)>>;
     /// The account's keys, revoked ones included, ordered by creation time, then id.
     async fn list_api_keys(&self, account: &AccountName) -> Result<Vec<ApiKey>>;
     /// Marks the key revoked (idempotent: the first `revoked_at` stays). `None` if there is no such key.

@@ -74,6 +74,31 @@ store_test!(hs256_assertions_signed_with_the_secret, |srv| async move {
         .contains("already used"));
 });
 
+store_test!(a_suspended_account_gets_no_assertion_token, |srv| async move {
+    let account = srv.account().await;
+    let (key, secret) = hs256_key(&srv, &account, None, "contacts.read").await;
+    let hmac = HS256Key::from_bytes(secret.as_bytes());
+    let path = format!("/admin/v1/accounts/{account}");
+    srv.admin(Method::PATCH, &path, Some(json!({"status": "suspended"})))
+        .await;
+    let assertion = hmac.authenticate(claims(&srv, &key, &key, "jti-s1")).unwrap();
+    let (status, body) = grant(&srv, &assertion).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"].as_str().unwrap().contains("suspended"),
+        "{body}"
+    );
+    srv.admin(Method::PATCH, &path, Some(json!({"status": "active"})))
+        .await;
+    let assertion = hmac.authenticate(claims(&srv, &key, &key, "jti-s2")).unwrap();
+    let (status, body) = grant(&srv, &assertion).await;
+    assert_eq!(status, 200, "{body}");
+});
+
 store_test!(malformed_or_misaimed_assertions_are_refused, |srv| async move {
     let account = srv.account().await;
     let user = srv.user(&account, "member").await;

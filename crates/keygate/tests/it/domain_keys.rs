@@ -228,6 +228,29 @@ store_test!(revocation_takes_effect_at_once, |srv| async move {
     assert_eq!(body["error"], "cors_origin_denied");
 });
 
+store_test!(a_suspended_account_opens_no_session, |srv| async move {
+    let (account, key, dk) = setup(&srv).await;
+    let suspend = |status: &'static str| {
+        let path = format!("/admin/v1/accounts/{account}");
+        let srv = &srv;
+        async move {
+            srv.admin(Method::PATCH, &path, Some(json!({"status": status})))
+                .await
+                .0
+        }
+    };
+    assert_eq!(suspend("suspended").await, 200);
+    let (status, body, _) = auth_from(&srv, &key, &dk, Some(SHOP)).await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (403, Some("suspended")),
+        "refused by /auth itself, not by CORS: {body}"
+    );
+    assert_eq!(suspend("active").await, 200);
+    let (status, body, _) = auth_from(&srv, &key, &dk, Some(SHOP)).await;
+    assert_eq!(status, 200, "{body}");
+});
+
 store_test!(domain_key_rules, |srv| async move {
     let account = srv.account().await;
     let (key, _) = api_key(&srv, &account, None, Some("contacts.read hooks")).await;

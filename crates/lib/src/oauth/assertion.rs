@@ -5,7 +5,7 @@ use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use keygate_core::claims::ActClaim;
 use keygate_core::email;
 use keygate_core::ids::{opaque_id, ApiKeyId, UserId};
-use keygate_core::model::{ApiKey, AssertionAlg, KeySession, KeyStatus, Role, UserStatus};
+use keygate_core::model::{AccountStatus, ApiKey, AssertionAlg, KeySession, KeyStatus, Role, UserStatus};
 use keygate_core::scope::Scope;
 use keygate_core::time::now;
 use serde::Deserialize;
@@ -89,11 +89,11 @@ impl Keygate {
             .map_err(|_| refused("the assertion has no iss naming an API key"))?
             .claims
             .iss;
-        let key = match ApiKeyId::parse(&iss) {
-            Ok(id) => self.store().get_api_key(&id).await?,
+        let found = match ApiKeyId::parse(&iss) {
+            Ok(id) => self.store().get_api_key_and_account_status(&id).await?,
             Err(_) => None,
         };
-        let Some(key) = key.filter(|k| k.status == KeyStatus::Active) else {
+        let Some((key, account)) = found.filter(|(k, _)| k.status == KeyStatus::Active) else {
             return Err(refused("the assertion's issuer is not an active API key"));
         };
         let (alg, decoding) = self.assertion_key(&key)?;
@@ -128,12 +128,18 @@ impl Keygate {
         {
             return Err(refused("this assertion was already used"));
         }
-        self.assertion_token(&key, &claims.sub, t).await
+        self.assertion_token(&key, account, &claims.sub, t).await
     }
 
     /// Issues the token for `sub`: the key's own subject, or (with `impersonate` on the key) another user
-    /// of its account, named by id or email.
-    async fn assertion_token(&self, key: &ApiKey, sub: &str, t: i64) -> Result<TokenResponse, OAuthError> {
+    /// of its account, named by id or email. `account`: the status of the key's account, read with it.
+    async fn assertion_token(
+        &self,
+        key: &ApiKey,
+        account: Option<AccountStatus>,
+        sub: &str,
+        t: i64,
+    ) -> Result<TokenResponse, OAuthError> {
         let own = sub == key.id.as_str() || key.user_id.as_ref().is_some_and(|u| u.as_str() == sub);
         let user = if sub == key.id.as_str() {
             key.user_id.clone()
@@ -172,8 +178,7 @@ impl Keygate {
                 ));
             }
         }
-        let account = self.store().get_account(&key.account).await?;
-        if account.is_none_or(|a| a.status != keygate_core::model::AccountStatus::Active) {
+        if account != Some(AccountStatus::Active) {
             return Err(refused("the API key's account is suspended"));
         }
         let scope = key.scopes.without(|s| impersonating && s == Scope::Impersonate);

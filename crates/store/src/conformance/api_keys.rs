@@ -2,12 +2,12 @@
 
 use futures_util::future::join_all;
 use keygate_core::ids::{opaque_id, ApiKeyId, UserId};
-use keygate_core::model::{ApiKey, AssertionAlg, KeySession, KeyStatus, StoredSecret};
+use keygate_core::model::{AccountStatus, ApiKey, AssertionAlg, KeySession, KeyStatus, StoredSecret};
 use keygate_core::scope::ScopeSet;
 
 use super::fixtures::{self, now};
 use super::{assert_conflict, assert_missing};
-use crate::{Store, StoreError};
+use crate::{AccountPatch, Store, StoreError};
 
 pub async fn api_keys(store: &dyn Store) {
     let t = now();
@@ -17,6 +17,32 @@ pub async fn api_keys(store: &dyn Store) {
     store.create_api_key(&key).await.unwrap();
     assert_eq!(store.get_api_key(&key.id).await.unwrap(), Some(key.clone()));
     assert_eq!(store.get_api_key(&ApiKeyId::generate()).await.unwrap(), None);
+
+    // Read with its account's status, as that status is now.
+    let with_account = |id| store.get_api_key_and_account_status(id);
+    assert_eq!(
+        with_account(&key.id).await.unwrap(),
+        Some((key.clone(), Some(AccountStatus::Active)))
+    );
+    let unknown = ApiKeyId::generate();
+    assert_eq!(with_account(&unknown).await.unwrap(), None);
+    let status = |status| AccountPatch {
+        status: Some(status),
+        ..AccountPatch::default()
+    };
+    store
+        .update_account(&account.name, &status(AccountStatus::Suspended), t)
+        .await
+        .unwrap();
+    assert_eq!(
+        with_account(&key.id).await.unwrap(),
+        Some((key.clone(), Some(AccountStatus::Suspended)))
+    );
+    store
+        .update_account(&account.name, &status(AccountStatus::Active), t)
+        .await
+        .unwrap();
+
     let same_id = ApiKey {
         secret: fixtures::secret(),
         user_id: None,

@@ -126,18 +126,38 @@ pub async fn changes_seen_across_stores(a: &dyn Store, b: &dyn Store) {
         },
         ..q.clone()
     };
+    let key_and_account = || async {
+        let (key, account) = a.get_api_key_and_account_status(&key.id).await.unwrap().unwrap();
+        (key.status, account)
+    };
     for _ in 0..2 {
         assert_eq!(
             a.get_api_key(&key.id).await.unwrap().unwrap().status,
             KeyStatus::Active
         );
         assert_eq!(a.liveness(&by_key).await.unwrap(), Liveness::Live);
+        assert_eq!(
+            key_and_account().await,
+            (KeyStatus::Active, Some(AccountStatus::Active))
+        );
     }
+    b.update_account(&w.account.name, &account_status(AccountStatus::Suspended), t)
+        .await
+        .unwrap();
+    assert_eq!(
+        key_and_account().await,
+        (KeyStatus::Active, Some(AccountStatus::Suspended)),
+        "the key's account, read with the key"
+    );
+    b.update_account(&w.account.name, &account_status(AccountStatus::Active), t)
+        .await
+        .unwrap();
     b.revoke_api_key(&key.id, t).await.unwrap();
     assert_eq!(
         a.get_api_key(&key.id).await.unwrap().unwrap().status,
         KeyStatus::Revoked
     );
+    assert_eq!(key_and_account().await.0, KeyStatus::Revoked);
     assert_eq!(a.liveness(&by_key).await.unwrap(), Liveness::KeyRevoked);
 
     // A record that did not exist, then did.

@@ -3,7 +3,9 @@
 use std::future::Future;
 
 use keygate_core::ids::{AccountName, ApiKeyId, DomainKeyId, UserId};
-use keygate_core::model::{ApiKey, AssertionAlg, AssertionKey, KeySession, KeyStatus, StoredSecret};
+use keygate_core::model::{
+    AccountStatus, ApiKey, AssertionAlg, AssertionKey, KeySession, KeyStatus, StoredSecret,
+};
 use keygate_core::scope::ScopeSet;
 use sqlx::QueryBuilder;
 
@@ -189,6 +191,43 @@ pub(super) async fn get(db: &SqlStore, id: &ApiKeyId) -> Result<Option<ApiKey>> 
             .await
     })?;
     row.map(ApiKey::try_from).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+struct ApiKeyWithAccountRow {
+    #[sqlx(flatten)]
+    key: ApiKeyRow,
+    account_status: Option<String>,
+}
+
+pub(super) async fn get_with_account_status(
+    db: &SqlStore,
+    id: &ApiKeyId,
+) -> Result<Option<(ApiKey, Option<AccountStatus>)>> {
+    // A subquery rather than a join: the key's columns are named bare, and accounts has some of the names.
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, ApiKeyWithAccountRow>(concat!(
+            "SELECT ",
+            columns!(),
+            ", (SELECT status FROM accounts WHERE accounts.name = api_keys.account) AS account_status \
+             FROM api_keys WHERE id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let account = row
+        .account_status
+        .as_deref()
+        .map(AccountStatus::parse)
+        .transpose();
+    Ok(Some((
+        ApiKey::try_from(row.key)?,
+        account.map_err(corrupt("accounts.status"))?,
+    )))
 }
 
 revocable_key_queries!("api_keys", ApiKeyRow, ApiKey, ApiKeyId);

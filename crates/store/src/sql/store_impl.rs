@@ -101,7 +101,7 @@ impl Store for SqlStore {
         if self.auth.epoch().is_none() {
             return apps::get_with_owner_status(self, client_id).await;
         }
-        // Both answers are kept in memory: two lookups there cost less than a join in the database.
+        // Both answers are kept in memory: two lookups there cost less than one query.
         let Some(app) = self.get_app(client_id).await? else {
             return Ok(None);
         };
@@ -222,6 +222,21 @@ impl Store for SqlStore {
         self.auth
             .read_through(&self.auth.api_keys, id.as_str(), api_keys::get(self, id))
             .await
+    }
+
+    async fn get_api_key_and_account_status(
+        &self,
+        id: &ApiKeyId,
+    ) -> Result<Option<(ApiKey, Option<AccountStatus>)>> {
+        if self.auth.epoch().is_none() {
+            return api_keys::get_with_account_status(self, id).await;
+        }
+        // Both answers are kept in memory: two lookups there cost less than one query.
+        let Some(key) = self.get_api_key(id).await? else {
+            return Ok(None);
+        };
+        let account = self.get_account(&key.account).await?.map(|a| a.status);
+        Ok(Some((key, account)))
     }
 
     async fn list_api_keys(&self, account: &AccountName) -> Result<Vec<ApiKey>> {

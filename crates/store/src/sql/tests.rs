@@ -829,11 +829,11 @@ async fn unparsable_legacy_keys_are_corrupt() {
     db.cleanup().await;
 }
 
-/// Where authentication reads are cached, an app and its owner's status come from two cached reads; the
-/// one-statement read used elsewhere must answer alike on SQLite too (the conformance suite reaches it
-/// only on PostgreSQL).
+/// Where authentication reads are cached, a credential and its account's status come from two cached
+/// reads; the one-statement reads used elsewhere must answer alike on SQLite too (the conformance suite
+/// reaches them only on PostgreSQL).
 #[tokio::test]
-async fn app_with_owner_status_in_one_statement_on_sqlite() {
+async fn credentials_with_account_status_in_one_statement_on_sqlite() {
     use crate::conformance::fixtures;
     let store = connect("sqlite::memory:").await.unwrap();
     store.migrate().await.unwrap();
@@ -855,5 +855,20 @@ async fn app_with_owner_status_in_one_statement_on_sqlite() {
         store.get_app_and_owner_status(&owned.client_id).await.unwrap(),
         joined(&owned.client_id).await.unwrap(),
         "the cached reads agree"
+    );
+
+    let key = fixtures::api_key(&account.name, None, fixtures::now());
+    store.create_api_key(&key).await.unwrap();
+    let read = super::api_keys::get_with_account_status(&store, &key.id)
+        .await
+        .unwrap();
+    assert_eq!(read, Some((key.clone(), Some(AccountStatus::Active))));
+    assert_eq!(store.get_api_key_and_account_status(&key.id).await.unwrap(), read);
+    let unknown = keygate_core::ids::ApiKeyId::generate();
+    assert_eq!(
+        super::api_keys::get_with_account_status(&store, &unknown)
+            .await
+            .unwrap(),
+        None
     );
 }
