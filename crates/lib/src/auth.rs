@@ -32,9 +32,9 @@ pub struct AuthToken {
 pub enum AuthError {
     #[error("the API key or its secret is invalid")]
     InvalidCredentials,
-    #[error("the account of this API key is suspended")]
+    #[error("the account this credential belongs to is suspended")]
     AccountSuspended,
-    #[error("the user this API key acts as is suspended")]
+    #[error("the user this credential acts as is suspended")]
     UserSuspended,
     #[error("the access token has expired; call POST /auth again")]
     TokenExpired,

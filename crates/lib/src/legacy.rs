@@ -147,12 +147,14 @@ impl Keygate {
     /// Authenticates a call made with a legacy key. Every use is counted; the first use of each day is also
     /// written to the audit log, so operators see who still depends on legacy keys without a flood.
     pub async fn authenticate_legacy_key(&self, value: &str) -> std::result::Result<Principal, AuthError> {
-        let key = self.store().find_legacy_key(&self.pepper().hash(value)).await?;
-        let Some(key) = key.filter(|k| k.status == KeyStatus::Active) else {
+        let found = self
+            .store()
+            .find_legacy_key_and_account_status(&self.pepper().hash(value))
+            .await?;
+        let Some((key, account)) = found.filter(|(k, _)| k.status == KeyStatus::Active) else {
             return Err(AuthError::InvalidCredentials);
         };
-        let account = self.store().get_account(&key.account).await?;
-        if account.is_none_or(|a| a.status != AccountStatus::Active) {
+        if account != Some(AccountStatus::Active) {
             return Err(AuthError::AccountSuspended);
         }
         let t = now();

@@ -411,6 +411,12 @@ pub trait Store: Send + Sync + 'static {
     async fn get_legacy_key(&self, id: &LegacyKeyId) -> Result<Option<LegacyKey>>;
     /// The key whose keyed hash is `hash`, revoked or not.
     async fn find_legacy_key(&self, hash: &[u8]) -> Result<Option<LegacyKey>>;
+    /// [`Store::find_legacy_key`] with the status of the key's account (`None` if it is gone), read
+    /// together.
+    async fn find_legacy_key_and_account_status(
+        &self,
+        hash: &[u8],
+    ) -> Result<Option<(LegacyKey, Option<AccountStatus>)>>;
     /// The account's legacy keys, revoked ones included, ordered by creation time, then id.
     async fn list_legacy_keys(&self, account: &AccountName) -> Result<Vec<LegacyKey>>;
     /// As [`Store::revoke_api_key`].

@@ -154,6 +154,28 @@ store_test!(
     }
 );
 
+store_test!(
+    a_suspended_accounts_legacy_key_is_refused,
+    |c| c.legacy_keys.allow_new = true,
+    |srv| async move {
+        let account = srv.account().await;
+        let (_, created) = create_legacy(&srv, &account).await;
+        let key = created["key_value"].as_str().unwrap().to_owned();
+        let path = format!("/admin/v1/accounts/{account}");
+        srv.admin(Method::PATCH, &path, Some(json!({"status": "suspended"})))
+            .await;
+        let (status, body, _) = me_with(&srv, ("x-legacy-key", key.clone())).await;
+        assert_eq!(
+            (status.as_u16(), body["type"].as_str()),
+            (403, Some("urn:keygate:problem:suspended")),
+            "{body}"
+        );
+        srv.admin(Method::PATCH, &path, Some(json!({"status": "active"})))
+            .await;
+        assert_eq!(me_with(&srv, ("x-legacy-key", key)).await.0, 200);
+    }
+);
+
 pub async fn basic_user(srv: &TestServer, enable: bool) -> TestUser {
     let account = srv.account().await;
     if enable {

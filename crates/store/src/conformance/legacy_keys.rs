@@ -2,11 +2,11 @@
 
 use futures_util::future::join_all;
 use keygate_core::ids::LegacyKeyId;
-use keygate_core::model::{KeyStatus, LegacyKey};
+use keygate_core::model::{AccountStatus, KeyStatus, LegacyKey};
 
 use super::fixtures::{self, now};
 use super::{assert_conflict, assert_missing};
-use crate::Store;
+use crate::{AccountPatch, Store};
 
 pub async fn legacy_keys(store: &dyn Store) {
     let t = now();
@@ -23,6 +23,31 @@ pub async fn legacy_keys(store: &dyn Store) {
         None
     );
     assert_eq!(store.find_legacy_key(&fixtures::hash()).await.unwrap(), None);
+
+    // Found with its account's status, as that status is now.
+    let with_account = |hash| store.find_legacy_key_and_account_status(hash);
+    assert_eq!(
+        with_account(&key.secret.hash).await.unwrap(),
+        Some((key.clone(), Some(AccountStatus::Active)))
+    );
+    let unknown = fixtures::hash();
+    assert_eq!(with_account(&unknown).await.unwrap(), None);
+    let status = |status| AccountPatch {
+        status: Some(status),
+        ..AccountPatch::default()
+    };
+    store
+        .update_account(&account.name, &status(AccountStatus::Suspended), t)
+        .await
+        .unwrap();
+    assert_eq!(
+        with_account(&key.secret.hash).await.unwrap(),
+        Some((key.clone(), Some(AccountStatus::Suspended)))
+    );
+    store
+        .update_account(&account.name, &status(AccountStatus::Active), t)
+        .await
+        .unwrap();
 
     // Ids and key hashes are unique; nothing is stored or changed by a refused key.
     let same_id = LegacyKey {

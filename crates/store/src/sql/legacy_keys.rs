@@ -1,7 +1,7 @@
 //! Legacy static keys: looked up by their keyed hash, every use counted.
 
 use keygate_core::ids::{AccountName, LegacyKeyId};
-use keygate_core::model::{KeyStatus, LegacyKey, StoredSecret};
+use keygate_core::model::{AccountStatus, KeyStatus, LegacyKey, StoredSecret};
 
 use super::errors::{corrupt, violates, write_error};
 use super::{BeginWrite, SqlStore};
@@ -107,6 +107,43 @@ pub(super) async fn find(db: &SqlStore, hash: &[u8]) -> Result<Option<LegacyKey>
         .await
     })?;
     row.map(LegacyKey::try_from).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+struct LegacyKeyWithAccountRow {
+    #[sqlx(flatten)]
+    key: LegacyKeyRow,
+    account_status: Option<String>,
+}
+
+pub(super) async fn find_with_account_status(
+    db: &SqlStore,
+    hash: &[u8],
+) -> Result<Option<(LegacyKey, Option<AccountStatus>)>> {
+    // A subquery rather than a join: the key's columns are named bare, and accounts has some of the names.
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, LegacyKeyWithAccountRow>(concat!(
+            "SELECT ",
+            columns!(),
+            ", (SELECT status FROM accounts WHERE accounts.name = legacy_keys.account) AS account_status \
+             FROM legacy_keys WHERE secret_hash = $1"
+        ))
+        .bind(hash)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let account = row
+        .account_status
+        .as_deref()
+        .map(AccountStatus::parse)
+        .transpose();
+    Ok(Some((
+        LegacyKey::try_from(row.key)?,
+        account.map_err(corrupt("accounts.status"))?,
+    )))
 }
 
 revocable_key_queries!("legacy_keys", LegacyKeyRow, LegacyKey, LegacyKeyId);

@@ -1,5 +1,7 @@
 //! [`Store`] for [`SqlStore`]: each method delegates to the module that owns its table.
 
+use std::future::Future;
+
 use async_trait::async_trait;
 use keygate_core::contact::{Contact, ContactInput, DuplicateOption, EmailStatusRecord};
 use keygate_core::ids::{AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
@@ -98,18 +100,12 @@ impl Store for SqlStore {
         &self,
         client_id: &ClientId,
     ) -> Result<Option<(App, Option<AccountStatus>)>> {
-        if self.auth.epoch().is_none() {
-            return apps::get_with_owner_status(self, client_id).await;
-        }
-        // Both answers are kept in memory: two lookups there cost less than one query.
-        let Some(app) = self.get_app(client_id).await? else {
-            return Ok(None);
-        };
-        let owner = match &app.owner_account {
-            Some(owner) => self.get_account(owner).await?.map(|a| a.status),
-            None => None,
-        };
-        Ok(Some((app, owner)))
+        self.with_account_status(
+            self.get_app(client_id),
+            |app| app.owner_account.as_ref(),
+            apps::get_with_owner_status(self, client_id),
+        )
+        .await
     }
 
     async fn list_apps(&self, owner: Option<&AccountName>) -> Result<Vec<App>> {
@@ -228,15 +224,12 @@ impl Store for SqlStore {
         &self,
         id: &ApiKeyId,
     ) -> Result<Option<(ApiKey, Option<AccountStatus>)>> {
-        if self.auth.epoch().is_none() {
-            return api_keys::get_with_account_status(self, id).await;
-        }
-        // Both answers are kept in memory: two lookups there cost less than one query.
-        let Some(key) = self.get_api_key(id).await? else {
-            return Ok(None);
-        };
-        let account = self.get_account(&key.account).await?.map(|a| a.status);
-        Ok(Some((key, account)))
+        self.with_account_status(
+            self.get_api_key(id),
+            |key| Some(&key.account),
+            api_keys::get_with_account_status(self, id),
+        )
+        .await
     }
 
     async fn list_api_keys(&self, account: &AccountName) -> Result<Vec<ApiKey>> {
@@ -321,6 +314,18 @@ impl Store for SqlStore {
         self.auth
             .read_through(&self.auth.legacy_keys, &key, legacy_keys::find(self, hash))
             .await
+    }
+
+    async fn find_legacy_key_and_account_status(
+        &self,
+        hash: &[u8],
+    ) -> Result<Option<(LegacyKey, Option<AccountStatus>)>> {
+        self.with_account_status(
+            self.find_legacy_key(hash),
+            |key| Some(&key.account),
+            legacy_keys::find_with_account_status(self, hash),
+        )
+        .await
     }
 
     async fn list_legacy_keys(&self, account: &AccountName) -> Result<Vec<LegacyKey>> {
@@ -570,5 +575,29 @@ impl Store for SqlStore {
 
     async fn delete_user_portal_sessions(&self, user_id: &str) -> Result<u64> {
         portal_sessions::delete_for_user(self, user_id).await
+    }
+}
+
+impl SqlStore {
+    /// A credential with its account's status. Where authentication reads are kept in memory, two
+    /// lookups there (`cached`, then the account `account_of` names) cost less than one query; elsewhere
+    /// `joined` reads both in one statement. Only the one awaited runs.
+    async fn with_account_status<C: Send>(
+        &self,
+        cached: impl Future<Output = Result<Option<C>>> + Send,
+        account_of: impl FnOnce(&C) -> Option<&AccountName> + Send,
+        joined: impl Future<Output = Result<Option<(C, Option<AccountStatus>)>>> + Send,
+    ) -> Result<Option<(C, Option<AccountStatus>)>> {
+        if self.auth.epoch().is_none() {
+            return joined.await;
+        }
+        let Some(credential) = cached.await? else {
+            return Ok(None);
+        };
+        let status = match account_of(&credential) {
+            Some(account) => self.get_account(account).await?.map(|a| a.status),
+            None => None,
+        };
+        Ok(Some((credential, status)))
     }
 }

@@ -871,4 +871,23 @@ async fn credentials_with_account_status_in_one_statement_on_sqlite() {
             .unwrap(),
         None
     );
+
+    let legacy = fixtures::legacy_key(&account.name, fixtures::now());
+    store.create_legacy_key(&legacy).await.unwrap();
+    let hash = &legacy.secret.hash;
+    let read = super::legacy_keys::find_with_account_status(&store, hash)
+        .await
+        .unwrap();
+    assert_eq!(read, Some((legacy.clone(), Some(AccountStatus::Active))));
+    assert_eq!(
+        store.find_legacy_key_and_account_status(hash).await.unwrap(),
+        read
+    );
+    let unknown = fixtures::hash();
+    assert_eq!(
+        super::legacy_keys::find_with_account_status(&store, &unknown)
+            .await
+            .unwrap(),
+        None
+    );
 }
