@@ -48,6 +48,31 @@ impl TryFrom<AccountRow> for Account {
     }
 }
 
+/// A row of a credential's table with the status of the credential's account, selected beside it as
+/// `account_status` (`NULL` when there is no account).
+#[derive(sqlx::FromRow)]
+pub(super) struct WithAccountStatus<Credential> {
+    #[sqlx(flatten)]
+    row: Credential,
+    account_status: Option<String>,
+}
+
+impl<Credential> WithAccountStatus<Credential> {
+    pub(super) fn into_model<M: TryFrom<Credential, Error = StoreError>>(
+        self,
+    ) -> Result<(M, Option<AccountStatus>)> {
+        let status = self
+            .account_status
+            .as_deref()
+            .map(AccountStatus::parse)
+            .transpose();
+        Ok((
+            M::try_from(self.row)?,
+            status.map_err(corrupt("accounts.status"))?,
+        ))
+    }
+}
+
 pub(super) async fn create(db: &SqlStore, new: &NewAccount, now: i64) -> Result<Account> {
     // Basic auth starts switched off: the column's default.
     let row = dispatch_write!(db, |pool| {

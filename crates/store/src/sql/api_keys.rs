@@ -9,6 +9,7 @@ use keygate_core::model::{
 use keygate_core::scope::ScopeSet;
 use sqlx::QueryBuilder;
 
+use super::accounts::WithAccountStatus;
 use super::errors::{corrupt, write_error};
 use super::group_commit::GroupWrite;
 use super::{Pool, SqlStore};
@@ -193,20 +194,13 @@ pub(super) async fn get(db: &SqlStore, id: &ApiKeyId) -> Result<Option<ApiKey>> 
     row.map(ApiKey::try_from).transpose()
 }
 
-#[derive(sqlx::FromRow)]
-struct ApiKeyWithAccountRow {
-    #[sqlx(flatten)]
-    key: ApiKeyRow,
-    account_status: Option<String>,
-}
-
 pub(super) async fn get_with_account_status(
     db: &SqlStore,
     id: &ApiKeyId,
 ) -> Result<Option<(ApiKey, Option<AccountStatus>)>> {
     // A subquery rather than a join: the key's columns are named bare, and accounts has some of the names.
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, ApiKeyWithAccountRow>(concat!(
+        sqlx::query_as::<_, WithAccountStatus<ApiKeyRow>>(concat!(
             "SELECT ",
             columns!(),
             ", (SELECT status FROM accounts WHERE accounts.name = api_keys.account) AS account_status \
@@ -216,18 +210,7 @@ pub(super) async fn get_with_account_status(
         .fetch_optional(pool)
         .await
     })?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let account = row
-        .account_status
-        .as_deref()
-        .map(AccountStatus::parse)
-        .transpose();
-    Ok(Some((
-        ApiKey::try_from(row.key)?,
-        account.map_err(corrupt("accounts.status"))?,
-    )))
+    row.map(WithAccountStatus::into_model).transpose()
 }
 
 revocable_key_queries!("api_keys", ApiKeyRow, ApiKey, ApiKeyId);

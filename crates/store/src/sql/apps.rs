@@ -2,6 +2,7 @@ use keygate_core::ids::{AccountName, ClientId};
 use keygate_core::model::{AccountStatus, App, AppStatus, ClientType, StoredSecret};
 use keygate_core::scope::ScopeSet;
 
+use super::accounts::WithAccountStatus;
 use super::errors::{corrupt, write_error};
 use super::SqlStore;
 use crate::{AppPatch, NewApp, Result, StoreError};
@@ -104,34 +105,20 @@ pub(super) async fn get(db: &SqlStore, client_id: &ClientId) -> Result<Option<Ap
     row.map(App::try_from).transpose()
 }
 
-#[derive(sqlx::FromRow)]
-struct AppWithOwnerRow {
-    #[sqlx(flatten)]
-    app: AppRow,
-    owner_status: Option<String>,
-}
-
 pub(super) async fn get_with_owner_status(
     db: &SqlStore,
     client_id: &ClientId,
 ) -> Result<Option<(App, Option<AccountStatus>)>> {
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, AppWithOwnerRow>(
-            "SELECT apps.*, owner.status AS owner_status FROM apps \
+        sqlx::query_as::<_, WithAccountStatus<AppRow>>(
+            "SELECT apps.*, owner.status AS account_status FROM apps \
              LEFT JOIN accounts owner ON owner.name = apps.owner_account WHERE apps.client_id = $1",
         )
         .bind(client_id.as_str())
         .fetch_optional(pool)
         .await
     })?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let owner = row.owner_status.as_deref().map(AccountStatus::parse).transpose();
-    Ok(Some((
-        App::try_from(row.app)?,
-        owner.map_err(corrupt("accounts.status"))?,
-    )))
+    row.map(WithAccountStatus::into_model).transpose()
 }
 
 pub(super) async fn list(db: &SqlStore, owner: Option<&AccountName>) -> Result<Vec<App>> {

@@ -3,6 +3,7 @@
 use keygate_core::ids::{AccountName, LegacyKeyId};
 use keygate_core::model::{AccountStatus, KeyStatus, LegacyKey, StoredSecret};
 
+use super::accounts::WithAccountStatus;
 use super::errors::{corrupt, violates, write_error};
 use super::{BeginWrite, SqlStore};
 use crate::{Result, StoreError};
@@ -109,20 +110,13 @@ pub(super) async fn find(db: &SqlStore, hash: &[u8]) -> Result<Option<LegacyKey>
     row.map(LegacyKey::try_from).transpose()
 }
 
-#[derive(sqlx::FromRow)]
-struct LegacyKeyWithAccountRow {
-    #[sqlx(flatten)]
-    key: LegacyKeyRow,
-    account_status: Option<String>,
-}
-
 pub(super) async fn find_with_account_status(
     db: &SqlStore,
     hash: &[u8],
 ) -> Result<Option<(LegacyKey, Option<AccountStatus>)>> {
     // A subquery rather than a join: the key's columns are named bare, and accounts has some of the names.
     let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, LegacyKeyWithAccountRow>(concat!(
+        sqlx::query_as::<_, WithAccountStatus<LegacyKeyRow>>(concat!(
             "SELECT ",
             columns!(),
             ", (SELECT status FROM accounts WHERE accounts.name = legacy_keys.account) AS account_status \
@@ -132,18 +126,7 @@ pub(super) async fn find_with_account_status(
         .fetch_optional(pool)
         .await
     })?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let account = row
-        .account_status
-        .as_deref()
-        .map(AccountStatus::parse)
-        .transpose();
-    Ok(Some((
-        LegacyKey::try_from(row.key)?,
-        account.map_err(corrupt("accounts.status"))?,
-    )))
+    row.map(WithAccountStatus::into_model).transpose()
 }
 
 revocable_key_queries!("legacy_keys", LegacyKeyRow, LegacyKey, LegacyKeyId);
