@@ -109,6 +109,9 @@ async fn survives_sigkill(db: &TempDatabase) {
         master: MasterKey::generate().to_base64(),
         database_url: db.url().to_owned(),
     };
+    // The server runs in a child process here, so nothing in this one has chosen rustls' crypto
+    // provider for reqwest yet (in-process servers do it when they build their hook client).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::new();
     node.admin(&["accounts", "create", "cr001"]).await;
     let key = node
