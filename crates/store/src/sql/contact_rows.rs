@@ -53,15 +53,8 @@ macro_rules! contact_write_columns {
 }
 pub(super) use contact_write_columns;
 
-/// One contact's row: [`contact_write_columns!`] as `$1`…`$26`.
-pub(super) const INSERT_CONTACT: &str = concat!(
-    "INSERT INTO contacts (",
-    contact_write_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-     $20, $21, $22, $23, $24, $25, $26)"
-);
-
-/// As [`INSERT_CONTACT`], over the row `($1, $2)` if its version is still `$27`.
+/// Rewrites the row `($1, $2)` with [`contact_write_columns!`] as `$1`…`$26`, if its version is still
+/// `$27`.
 pub(super) const UPDATE_CONTACT: &str = "UPDATE contacts SET version = $3, created_at = $4, \
      updated_at = $5, given_name = $6, middle_name = $7, family_name = $8, company = $9, job_title = $10, \
      email1 = $11, email2 = $12, email3 = $13, email1_norm = $14, email2_norm = $15, email3_norm = $16, \
@@ -117,8 +110,8 @@ impl<'a> ContactValues<'a> {
     }
 }
 
-/// Binds `$account` and the [`ContactValues`] `$v` to [`INSERT_CONTACT`] or [`UPDATE_CONTACT`]: `$1`…`$26`.
-/// With `push_bind` first, pushes them as one row of a `QueryBuilder`'s `push_values` instead.
+/// Binds `$account` and the [`ContactValues`] `$v` to [`UPDATE_CONTACT`]: `$1`…`$26`. With `push_bind`
+/// first, pushes them as one row of a `QueryBuilder`'s `push_values` (a new contact) instead.
 macro_rules! bind_contact {
     ($query:expr, $account:expr, $v:expr) => {
         bind_contact!(bind, $query, $account, $v)

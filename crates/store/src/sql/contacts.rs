@@ -12,8 +12,8 @@ use keygate_core::ids::AccountName;
 use sqlx::QueryBuilder;
 
 use super::contact_rows::{
-    bind_contact, contact_columns, contact_write_columns, ContactRow, ContactValues, INSERT_CONTACT,
-    LOCK_CONTACT, UPDATE_CONTACT,
+    bind_contact, contact_columns, contact_write_columns, ContactRow, ContactValues, LOCK_CONTACT,
+    UPDATE_CONTACT,
 };
 use super::email_statuses::EmailStatusRow;
 use super::errors::write_error;
@@ -56,17 +56,39 @@ macro_rules! take_ids {
     }};
 }
 
-/// Inserts the contact `$c`, whose id was taken, with its `contact.add` event, into the transaction `$tx`.
-macro_rules! insert_new_contact {
-    ($tx:expr, $account:expr, $c:expr) => {{
-        let c: &Contact = $c;
-        let account: &AccountName = $account;
-        let values = ContactValues::of(c)?;
-        bind_contact!(sqlx::query(INSERT_CONTACT), account.as_str(), &values)
+/// Inserts the new contacts `$rows` (a `Vec` of `(&AccountName, &Contact)`, their ids taken), each with
+/// its `contact.add` event, into the transaction `$tx`: two statements however many there are (on
+/// PostgreSQL each statement is a round trip, made while the accounts' counters are locked).
+macro_rules! insert_new_contacts {
+    ($tx:expr, $rows:expr) => {{
+        let rows: Vec<(&AccountName, &Contact)> = $rows;
+        let values = rows
+            .iter()
+            .map(|(_, c)| ContactValues::of(c))
+            .collect::<Result<Vec<_>>>()?;
+        // One row (an upsert's creation) is always the same text, worth a prepared statement; a
+        // batch's text changes with its size.
+        let prepared = rows.len() == 1;
+        let mut contacts =
+            QueryBuilder::new(concat!("INSERT INTO contacts (", contact_write_columns!(), ") "));
+        contacts.push_values(rows.iter().zip(&values), |mut row, ((account, _), v)| {
+            bind_contact!(push_bind, row, account.as_str(), v);
+        });
+        contacts
+            .build()
+            .persistent(prepared)
             .execute(&mut *$tx)
             .await
-            .map_err(|e| write_error(e, format!("contact {}", c.id), format!("account {account}")))?;
-        insert_contact_event!($tx, account.as_str(), CONTACT_ADD, c.id, c.updated_at)?;
+            .map_err(|e| write_error(e, "a new contact".into(), "its account".into()))?;
+        let mut events = QueryBuilder::new(concat!("INSERT INTO events (", event_columns!(), ") "));
+        events.push_values(&rows, |mut row, (account, c)| {
+            row.push_bind(account.as_str())
+                .push_bind(CONTACT_ADD)
+                .push_bind("contact")
+                .push_bind(c.id)
+                .push_bind(c.updated_at);
+        });
+        events.build().persistent(prepared).execute(&mut *$tx).await?;
     }};
 }
 
@@ -156,33 +178,10 @@ async fn insert_all(writer: &Pool, rows: &[(AccountName, Contact)]) -> Result<Ve
             *id += 1;
             created.push(c);
         }
-        // Two statements for the whole batch: on PostgreSQL each statement is a round trip, and these
-        // are made while the accounts' counters are locked.
-        let values = created
-            .iter()
-            .map(ContactValues::of)
-            .collect::<Result<Vec<_>>>()?;
-        let mut contacts =
-            QueryBuilder::new(concat!("INSERT INTO contacts (", contact_write_columns!(), ") "));
-        contacts.push_values(rows.iter().zip(&values), |mut row, ((account, _), v)| {
-            bind_contact!(push_bind, row, account.as_str(), v);
-        });
-        // Built anew for each batch size: not worth a prepared statement each.
-        contacts
-            .build()
-            .persistent(false)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| write_error(e, "a batched contact".into(), "its account".into()))?;
-        let mut events = QueryBuilder::new(concat!("INSERT INTO events (", event_columns!(), ") "));
-        events.push_values(rows.iter().zip(&created), |mut row, ((account, _), c)| {
-            row.push_bind(account.as_str())
-                .push_bind(CONTACT_ADD)
-                .push_bind("contact")
-                .push_bind(c.id)
-                .push_bind(c.updated_at);
-        });
-        events.build().persistent(false).execute(&mut *tx).await?;
+        insert_new_contacts!(
+            tx,
+            rows.iter().map(|(account, _)| account).zip(&created).collect()
+        );
         tx.commit().await?;
         Ok(created)
     })
@@ -381,7 +380,7 @@ pub(super) async fn upsert(
             }
         };
         c.id = take_ids!(tx, account, 1)?;
-        insert_new_contact!(tx, account, &c);
+        insert_new_contacts!(tx, vec![(account, &c)]);
         tx.commit().await?;
         Ok(ContactWrite::Done((c, true)))
     })
