@@ -667,7 +667,9 @@ store_test!(
         let mut shown = String::new();
         for _ in 0..100 {
             shown = c.get(&format!("/portal/hooks/{key}")).await.html;
-            if shown.contains("HTTP 200") {
+            // The page reads the delivery and its attempts apart, so the attempt can show before the
+            // delivery's outcome does: wait for both.
+            if shown.contains("HTTP 200") && shown.contains("badge-delivered") {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
