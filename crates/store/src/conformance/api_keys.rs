@@ -7,7 +7,7 @@ use keygate_core::scope::ScopeSet;
 
 use super::fixtures::{self, now};
 use super::{assert_conflict, assert_missing};
-use crate::{AccountPatch, Store, StoreError};
+use crate::{Store, StoreError};
 
 pub async fn api_keys(store: &dyn Store) {
     let t = now();
@@ -26,22 +26,12 @@ pub async fn api_keys(store: &dyn Store) {
     );
     let unknown = ApiKeyId::generate();
     assert_eq!(with_account(&unknown).await.unwrap(), None);
-    let status = |status| AccountPatch {
-        status: Some(status),
-        ..AccountPatch::default()
-    };
-    store
-        .update_account(&account.name, &status(AccountStatus::Suspended), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(store, &account.name, AccountStatus::Suspended).await;
     assert_eq!(
         with_account(&key.id).await.unwrap(),
         Some((key.clone(), Some(AccountStatus::Suspended)))
     );
-    store
-        .update_account(&account.name, &status(AccountStatus::Active), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(store, &account.name, AccountStatus::Active).await;
 
     let same_id = ApiKey {
         secret: fixtures::secret(),

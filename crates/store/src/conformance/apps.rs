@@ -6,7 +6,7 @@ use keygate_core::scope::ScopeSet;
 
 use super::fixtures::{self, now, tag};
 use super::{assert_conflict, assert_missing};
-use crate::{AccountPatch, AppPatch, NewApp, Store};
+use crate::{AppPatch, NewApp, Store};
 
 pub async fn apps(store: &dyn Store) {
     let t = now();
@@ -71,22 +71,12 @@ pub async fn apps(store: &dyn Store) {
     );
     let unknown = ClientId::generate();
     assert_eq!(with_owner(&unknown).await.unwrap(), None);
-    let suspend = |status| AccountPatch {
-        status: Some(status),
-        ..AccountPatch::default()
-    };
-    store
-        .update_account(&owner.name, &suspend(AccountStatus::Suspended), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(store, &owner.name, AccountStatus::Suspended).await;
     assert_eq!(
         with_owner(&app.client_id).await.unwrap(),
         Some((app.clone(), Some(AccountStatus::Suspended)))
     );
-    store
-        .update_account(&owner.name, &suspend(AccountStatus::Active), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(store, &owner.name, AccountStatus::Active).await;
     assert_eq!(
         (public.secret.clone(), public.owner_account.clone()),
         (None, None)

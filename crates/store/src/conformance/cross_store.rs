@@ -6,7 +6,7 @@ use keygate_core::ids::opaque_id;
 use keygate_core::model::{AccountStatus, AppStatus, KeyStatus, UserStatus};
 
 use super::fixtures::{self, now, tag};
-use crate::{AccountPatch, AppPatch, CredentialRef, Liveness, LivenessQuery, Store, UserPatch};
+use crate::{AppPatch, CredentialRef, Liveness, LivenessQuery, Store, UserPatch};
 
 /// Every read is made twice through `a` first (so an answer it keeps is kept, and then used), then the
 /// write goes through `b`, and the very next read through `a` must see it.
@@ -83,13 +83,7 @@ pub async fn changes_seen_across_stores(a: &dyn Store, b: &dyn Store) {
         let account = a.get_account(&w.account.name).await.unwrap().unwrap();
         assert_eq!(account.status, AccountStatus::Active);
     }
-    let account_status = |status| AccountPatch {
-        status: Some(status),
-        ..AccountPatch::default()
-    };
-    b.update_account(&w.account.name, &account_status(AccountStatus::Suspended), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(b, &w.account.name, AccountStatus::Suspended).await;
     let account = a.get_account(&w.account.name).await.unwrap().unwrap();
     assert_eq!(account.status, AccountStatus::Suspended);
     assert_eq!(a.liveness(&other).await.unwrap(), Liveness::AccountInactive);
@@ -103,9 +97,7 @@ pub async fn changes_seen_across_stores(a: &dyn Store, b: &dyn Store) {
         Some(AccountStatus::Suspended),
         "the app's owner, read with the app"
     );
-    b.update_account(&w.account.name, &account_status(AccountStatus::Active), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(b, &w.account.name, AccountStatus::Active).await;
 
     // A revoked grant.
     assert_eq!(a.liveness(&other).await.unwrap(), Liveness::Live);
@@ -141,17 +133,13 @@ pub async fn changes_seen_across_stores(a: &dyn Store, b: &dyn Store) {
             (KeyStatus::Active, Some(AccountStatus::Active))
         );
     }
-    b.update_account(&w.account.name, &account_status(AccountStatus::Suspended), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(b, &w.account.name, AccountStatus::Suspended).await;
     assert_eq!(
         key_and_account().await,
         (KeyStatus::Active, Some(AccountStatus::Suspended)),
         "the key's account, read with the key"
     );
-    b.update_account(&w.account.name, &account_status(AccountStatus::Active), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(b, &w.account.name, AccountStatus::Active).await;
     b.revoke_api_key(&key.id, t).await.unwrap();
     assert_eq!(
         a.get_api_key(&key.id).await.unwrap().unwrap().status,

@@ -4,14 +4,16 @@ use keygate_core::contact::{ContactInput, EmailAddress, EmailField};
 use keygate_core::crypto::{random_bytes, random_string};
 use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId, LegacyKeyId, UserId};
 use keygate_core::model::{
-    Account, ApiKey, App, AssertionAlg, AssertionKey, AuthorizationCode, ClientType, DomainKey, Grant,
-    KeySession, KeyState, KeyStatus, LegacyKey, RefreshToken, Role, SigningAlgorithm, SigningKeyRecord,
-    StoredSecret, User,
+    Account, AccountStatus, ApiKey, App, AssertionAlg, AssertionKey, AuthorizationCode, ClientType,
+    DomainKey, Grant, KeySession, KeyState, KeyStatus, LegacyKey, RefreshToken, Role, SigningAlgorithm,
+    SigningKeyRecord, StoredSecret, User,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
 
-use crate::{Delivery, DeliveryStatus, Hook, HookStatus, NewAccount, NewApp, NewUser, Store, StoreError};
+use crate::{
+    AccountPatch, Delivery, DeliveryStatus, Hook, HookStatus, NewAccount, NewApp, NewUser, Store, StoreError,
+};
 
 pub fn now() -> i64 {
     keygate_core::time::now()
@@ -63,6 +65,16 @@ pub async fn account_named(store: &dyn Store, display_name: &str, now: i64) -> A
 
 pub async fn account(store: &dyn Store) -> Account {
     account_named(store, "Test account", now()).await
+}
+
+/// Suspends or reactivates `account` (it must exist).
+pub async fn set_account_status(store: &dyn Store, account: &AccountName, status: AccountStatus) {
+    let patch = AccountPatch {
+        status: Some(status),
+        ..AccountPatch::default()
+    };
+    let updated = store.update_account(account, &patch, now()).await.unwrap();
+    assert!(updated.is_some(), "no account {account}");
 }
 
 pub fn new_user(account: &AccountName, email: &str) -> NewUser {

@@ -6,7 +6,7 @@ use keygate_core::model::{AccountStatus, KeyStatus, LegacyKey};
 
 use super::fixtures::{self, now};
 use super::{assert_conflict, assert_missing};
-use crate::{AccountPatch, Store};
+use crate::Store;
 
 pub async fn legacy_keys(store: &dyn Store) {
     let t = now();
@@ -32,22 +32,12 @@ pub async fn legacy_keys(store: &dyn Store) {
     );
     let unknown = fixtures::hash();
     assert_eq!(with_account(&unknown).await.unwrap(), None);
-    let status = |status| AccountPatch {
-        status: Some(status),
-        ..AccountPatch::default()
-    };
-    store
-        .update_account(&account.name, &status(AccountStatus::Suspended), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(store, &account.name, AccountStatus::Suspended).await;
     assert_eq!(
         with_account(&key.secret.hash).await.unwrap(),
         Some((key.clone(), Some(AccountStatus::Suspended)))
     );
-    store
-        .update_account(&account.name, &status(AccountStatus::Active), t)
-        .await
-        .unwrap();
+    fixtures::set_account_status(store, &account.name, AccountStatus::Active).await;
 
     // Ids and key hashes are unique; nothing is stored or changed by a refused key.
     let same_id = LegacyKey {
