@@ -61,12 +61,15 @@ fn token_problem(e: TokenRejection) -> Problem {
 }
 
 /// Failures of credentials presented with the request (Basic, legacy keys).
-fn direct_problem(e: AuthError, challenge: &str) -> Problem {
+/// `wrong` words a refusal of the credential for its door: the library's own wording names the API key
+/// and its secret, which would mislead a caller of Basic or a legacy key.
+fn direct_problem(e: AuthError, challenge: &str, wrong: &str) -> Problem {
     match e {
         AuthError::AccountSuspended | AuthError::UserSuspended => {
             Problem::new(StatusCode::FORBIDDEN, "suspended", "Suspended", e.to_string())
         }
         AuthError::Store(_) | AuthError::Signing(_) => Problem::internal(e),
+        AuthError::InvalidCredentials => Problem::unauthorized(wrong.to_owned(), challenge.to_owned()),
         e => Problem::unauthorized(e.to_string(), challenge.to_owned()),
     }
 }
@@ -143,7 +146,11 @@ async fn from_basic(s: &AppState, value: &str, addr: Option<std::net::IpAddr>) -
     let attempt = Attempt::from(addr).user(&user);
     kg.guarded(&attempt, kg.authenticate_basic(&user, &pass), is_guess)
         .await
-        .map_err(|g| refusal(g, |e| direct_problem(e, challenge)))
+        .map_err(|g| {
+            refusal(g, |e| {
+                direct_problem(e, challenge, "the email or the password is wrong")
+            })
+        })
 }
 
 /// A legacy key, from its header or (XML-RPC) the first parameter. It is its own secret and names
@@ -160,7 +167,11 @@ pub async fn from_legacy_key(
         is_guess,
     )
     .await
-    .map_err(|g| refusal(g, |e| direct_problem(e, "LegacyKey")))
+    .map_err(|g| {
+        refusal(g, |e| {
+            direct_problem(e, "LegacyKey", "this legacy key is unknown or has been revoked")
+        })
+    })
 }
 
 /// The `Deprecation` (RFC 9745) and, when configured, `Sunset` (RFC 8594) fields of legacy-key answers.

@@ -212,7 +212,9 @@ async fn survives_sigkill(db: &TempDatabase) {
             })
             .collect()
     };
-    for _ in 0..600 {
+    // A delivery in flight at the kill stays claimed until its lease ends (hooks.timeout + 60 s = 62 s
+    // here) and is sent again after that, so the wait must outlast the lease.
+    for _ in 0..900 {
         if acknowledged.is_subset(&delivered()) {
             break;
         }

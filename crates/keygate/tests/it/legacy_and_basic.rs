@@ -72,9 +72,13 @@ store_test!(
             assert_eq!(headers["deprecation"], DEPRECATED_SINCE);
             assert_eq!(headers["sunset"], "Fri, 01 Jan 2027 00:00:00 GMT");
         }
-        let (status, _, headers) = me_with(&srv, ("x-legacy-key", "kglk_wrong".into())).await;
+        let (status, refused, headers) = me_with(&srv, ("x-legacy-key", "kglk_wrong".into())).await;
         assert_eq!(status, 401);
         assert_eq!(headers["deprecation"], DEPRECATED_SINCE, "failures are told too");
+        assert_eq!(
+            refused["detail"], "this legacy key is unknown or has been revoked",
+            "the refusal names the credential that was sent"
+        );
         let (_, listed) = srv
             .admin(
                 Method::GET,
@@ -218,6 +222,7 @@ store_test!(basic_auth_for_an_allowed_account, |srv| async move {
     assert_eq!(status, 401);
     assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
     assert!(!body.to_string().contains("wrong password here"));
+    assert_eq!(body["detail"], "the email or the password is wrong", "{body}");
     assert_eq!(me_with(&srv, ("authorization", "Basic !!!".into())).await.0, 401);
     srv.admin(
         Method::PATCH,
