@@ -21,6 +21,8 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Readers: WAL lets them read while the one writer connection writes.
 const SQLITE_MAX_CONNECTIONS: u32 = 4;
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// A pooled PostgreSQL connection idle for longer than this is pinged before it is lent.
+pub(super) const POSTGRES_IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a pool for `sqlite://PATH` (or `sqlite:PATH`; the file is created if missing) or
@@ -31,9 +33,22 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let options = PgConnectOptions::from_str(url)?;
+        // sqlx pings a connection before lending it by default: a round trip to PostgreSQL per query,
+        // on top of the ping it makes when each connection comes back to the pool. A connection just
+        // given back has been checked then, so only one idle for longer is pinged first (a ping that
+        // fails closes it, and the pool lends another).
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > POSTGRES_IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         // Nodes share nothing but the database, so nothing is cached; each node batches its own writes.

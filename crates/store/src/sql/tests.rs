@@ -36,6 +36,46 @@ async fn postgres_conformance() {
     db.cleanup().await;
 }
 
+/// A pooled PostgreSQL connection that died while idle (the database restarted, a proxy closed it) is
+/// pinged before it is lent, and replaced; a connection given back a moment ago is lent without a ping.
+#[tokio::test]
+async fn postgres_replaces_a_connection_that_died_while_idle() {
+    let Some(admin_url) = postgres_admin_url() else {
+        println!("skipping: KEYGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let db = TempDatabase::postgres(&admin_url).await.unwrap();
+    let store = db.store().await.unwrap();
+    let Pool::Postgres(pool) = &store.pool else {
+        panic!("a PostgreSQL store")
+    };
+    let name: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(super::connect::POSTGRES_IDLE_BEFORE_PING + std::time::Duration::from_millis(300))
+        .await;
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+        .await
+        .unwrap();
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()) AS t",
+    )
+    .bind(&name)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(killed >= 1, "the pool's idle connections were terminated");
+    for _ in 0..3 {
+        let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(pool).await.unwrap();
+        assert_eq!(one, 1, "a fresh connection answers");
+    }
+    drop(admin);
+    store.close().await;
+    db.cleanup().await;
+}
+
 #[tokio::test]
 async fn sqlite_binds_numbered_placeholders_by_number() {
     let store = connect("sqlite::memory:").await.unwrap();
