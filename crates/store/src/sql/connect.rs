@@ -1,6 +1,7 @@
 //! Opening pools and applying migrations.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -10,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use super::auth_cache::AuthCache;
 use super::auth_epoch::AuthEpoch;
 use super::group_commit::Batches;
+use super::sqlite_readers::SqliteReaders;
 use super::{Pool, SqlStore};
 use crate::{Result, StoreError};
 
@@ -19,7 +21,7 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 /// How long a writer waits for another (in this process or another one) to release SQLite's lock.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Readers: WAL lets them read while the one writer connection writes.
-const SQLITE_MAX_CONNECTIONS: u32 = 4;
+const SQLITE_READERS: usize = 4;
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 /// A pooled PostgreSQL connection idle for longer than this is pinged before it is lent.
 pub(super) const POSTGRES_IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
@@ -56,6 +58,7 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
             batches: Batches::start(Pool::Postgres(pool.clone())),
             pool: Pool::Postgres(pool),
             sqlite_writer: None,
+            sqlite_readers: None,
             auth: AuthCache::new(AuthEpoch::Off),
         });
     }
@@ -64,8 +67,8 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
     Err(StoreError::UnsupportedUrl(scheme.to_owned()))
 }
 
-/// The readers' pool and, for a file, the one-connection pool writes go through, with the auth epoch
-/// and the group commits on the pool that writes.
+/// For a file: the one-connection pool writes go through (with the group commits on it), the reader
+/// connections, and the auth epoch shared through the file. In memory: one connection for everything.
 async fn connect_sqlite(url: &str) -> Result<SqlStore> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -92,6 +95,7 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
             batches: Batches::start(Pool::Sqlite(pool.clone())),
             pool: Pool::Sqlite(pool),
             sqlite_writer: None,
+            sqlite_readers: None,
             auth: AuthCache::new(AuthEpoch::local()),
         });
     }
@@ -104,14 +108,14 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
         .connect_with(options.clone())
         .await?;
     let epoch = AuthEpoch::for_sqlite_file(options.get_filename());
-    let readers = pool
-        .max_connections(SQLITE_MAX_CONNECTIONS)
-        .connect_with(options)
-        .await?;
+    // Reads go through connections the store lends itself (see `sqlite_readers`), never through the
+    // writer's pool: `pool` names the writer only for what needs a pool (migrations, tests).
+    let readers = SqliteReaders::open(&options, SQLITE_READERS, ACQUIRE_TIMEOUT).await?;
     Ok(SqlStore {
         batches: Batches::start(Pool::Sqlite(writer.clone())),
-        pool: Pool::Sqlite(readers),
+        pool: Pool::Sqlite(writer.clone()),
         sqlite_writer: Some(writer),
+        sqlite_readers: Some(Arc::new(readers)),
         auth: AuthCache::new(epoch),
     })
 }

@@ -94,7 +94,7 @@ async fn upgrade_from_contact_release(db: &TempDatabase) {
     )
     .await;
     let store = connect(db.url()).await.unwrap();
-    dispatch!(store, |pool| release.run(pool).await.unwrap());
+    dispatch_write!(store, |pool| release.run(pool).await.unwrap());
     let t = fixtures::now();
     let account = fixtures::account(&store).await.name;
     let contact = fixtures::contact_input(None).into_contact(0, t - 5).unwrap();

@@ -3,12 +3,17 @@
 //! Each query is written once; `dispatch!` runs it against whichever pool the store holds, expanding to
 //! one `match` arm per backend so every arm is concretely typed (no `Any` driver, no boxing).
 
-/// `dispatch!(store, |pool| body)`: evaluates `body` with `pool` bound to the concrete pool. The body is
-/// compiled once per backend, so a bind the other driver cannot encode fails to build. (Closure syntax
-/// only so that rustfmt formats the body; nothing is called.)
+/// `dispatch!(store, |pool| body)`: evaluates `body` with `pool` bound to the concrete pool: for SQLite on
+/// a file, the store's own reader connections. The body is compiled once per kind of pool, so a bind the
+/// other driver cannot encode fails to build. (Closure syntax only so that rustfmt formats the body;
+/// nothing is called.)
 macro_rules! dispatch {
     ($db:expr, |$pool:ident| $body:expr) => {
-        on_pool!(&$db.pool, |$pool| $body)
+        match (&$db.pool, $db.sqlite_readers.as_deref()) {
+            ($crate::sql::Pool::Sqlite(_), Some($pool)) => $body,
+            ($crate::sql::Pool::Sqlite($pool), None) => $body,
+            ($crate::sql::Pool::Postgres($pool), _) => $body,
+        }
     };
 }
 
@@ -120,6 +125,7 @@ mod liveness;
 mod maintenance;
 mod portal_sessions;
 mod signing_keys;
+mod sqlite_readers;
 mod store_impl;
 mod users;
 
@@ -157,6 +163,8 @@ pub struct SqlStore {
     pool: Pool,
     /// SQLite on a file: the one connection writes go through (see `dispatch_write!`).
     sqlite_writer: Option<SqlitePool>,
+    /// SQLite on a file: the connections reads go through (see `sqlite_readers`).
+    sqlite_readers: Option<std::sync::Arc<sqlite_readers::SqliteReaders>>,
     /// Authentication's hot reads, kept while the auth epoch stands still.
     auth: std::sync::Arc<auth_cache::AuthCache>,
     /// Writes committed in groups (see `group_commit`).

@@ -163,6 +163,23 @@ pub(super) async fn released_migrations(db: &TempDatabase, files: &[&str]) -> sq
 
 /// Inserts an account with the columns every release has had (an earlier release's account: the store's
 /// own queries name columns added since). Returns it as the current store reads it back.
+/// Runs `sql` on every connection the store reads through, so each has loaded the schema as it is now
+/// (the upgrade tests then change it from another process).
+async fn read_on_every_connection(store: &SqlStore, sql: &'static str) {
+    if let Some(readers) = store.sqlite_readers.as_deref() {
+        readers.run_on_each(sql).await.unwrap();
+        return;
+    }
+    on_pool!(&store.pool, |pool| {
+        let mut held = Vec::new();
+        for _ in 0..pool.options().get_max_connections().min(4) {
+            let mut conn = pool.acquire().await.unwrap();
+            sqlx::query(sql).fetch_all(&mut *conn).await.unwrap();
+            held.push(conn);
+        }
+    });
+}
+
 async fn released_account(store: &SqlStore, status: keygate_core::model::AccountStatus) -> Account {
     use crate::conformance::fixtures;
 
@@ -233,7 +250,7 @@ async fn upgrade_from_first_release(db: &TempDatabase) {
 
     let first_release = released_migrations(db, &["0001_init.sql"]).await;
     let store = connect(db.url()).await.unwrap();
-    dispatch!(store, |pool| first_release.run(pool).await.unwrap());
+    dispatch_write!(store, |pool| first_release.run(pool).await.unwrap());
     let account = released_account(&store, AccountStatus::Active).await;
     let user = fixtures::user(&store, &account.name).await;
     let app = fixtures::app(&store, Some(&account.name)).await;
@@ -334,7 +351,7 @@ async fn upgrade_from_api_key_release(db: &TempDatabase) {
 
     let release = released_migrations(db, &["0001_init.sql", "0002_api_keys_audit.sql"]).await;
     let store = connect(db.url()).await.unwrap();
-    dispatch!(store, |pool| release.run(pool).await.unwrap());
+    dispatch_write!(store, |pool| release.run(pool).await.unwrap());
     let t = fixtures::now();
     let account = released_account(&store, AccountStatus::Active).await;
     let user = fixtures::user(&store, &account.name).await;
@@ -550,7 +567,7 @@ async fn upgrade_from_domain_key_release(db: &TempDatabase) {
     )
     .await;
     let store = connect(db.url()).await.unwrap();
-    dispatch!(store, |pool| release.run(pool).await.unwrap());
+    dispatch_write!(store, |pool| release.run(pool).await.unwrap());
     let t = fixtures::now();
     let account = released_account(&store, AccountStatus::Active).await;
     let suspended = released_account(&store, AccountStatus::Suspended).await;
@@ -564,17 +581,7 @@ async fn upgrade_from_domain_key_release(db: &TempDatabase) {
     let domain = fixtures::domain_key(&key, &["https://released.example"], t);
     store.create_domain_key(&domain).await.unwrap();
     // Every pooled connection loads the old schema.
-    dispatch!(store, |pool| {
-        let mut held = Vec::new();
-        for _ in 0..pool.options().get_max_connections().min(4) {
-            let mut conn = pool.acquire().await.unwrap();
-            sqlx::query("SELECT * FROM accounts")
-                .fetch_all(&mut *conn)
-                .await
-                .unwrap();
-            held.push(conn);
-        }
-    });
+    read_on_every_connection(&store, "SELECT * FROM accounts").await;
 
     let upgrader = connect(db.url()).await.unwrap();
     upgrader.migrate().await.unwrap();
@@ -666,7 +673,7 @@ async fn upgrade_from_legacy_key_release(db: &TempDatabase) {
     )
     .await;
     let store = connect(db.url()).await.unwrap();
-    dispatch!(store, |pool| release.run(pool).await.unwrap());
+    dispatch_write!(store, |pool| release.run(pool).await.unwrap());
     let t = fixtures::now();
     let account = released_account(&store, AccountStatus::Active).await;
     let user = fixtures::user(&store, &account.name).await;
@@ -685,17 +692,7 @@ async fn upgrade_from_legacy_key_release(db: &TempDatabase) {
     let legacy = fixtures::legacy_key(&account.name, t);
     store.create_legacy_key(&legacy).await.unwrap();
     // Every pooled connection loads the old schema.
-    dispatch!(store, |pool| {
-        let mut held = Vec::new();
-        for _ in 0..pool.options().get_max_connections().min(4) {
-            let mut conn = pool.acquire().await.unwrap();
-            sqlx::query("SELECT * FROM api_keys")
-                .fetch_all(&mut *conn)
-                .await
-                .unwrap();
-            held.push(conn);
-        }
-    });
+    read_on_every_connection(&store, "SELECT * FROM api_keys").await;
 
     let upgrader = connect(db.url()).await.unwrap();
     upgrader.migrate().await.unwrap();
