@@ -182,12 +182,22 @@ impl Keygate {
         &self,
         token: &str,
     ) -> Result<Arc<AccessTokenClaims>, TokenRejection> {
+        self.verify_access_token_signature_at(token, now()).await
+    }
+
+    /// As [`Self::verify_access_token_signature`], at `t` (Unix seconds): a bearer check reads the clock
+    /// once for this and the liveness question.
+    async fn verify_access_token_signature_at(
+        &self,
+        token: &str,
+        t: i64,
+    ) -> Result<Arc<AccessTokenClaims>, TokenRejection> {
         let settings = self.settings();
         let keys = self.keyring().current();
         let key_known = |kid: &str| keys.verifiers.contains_key(kid);
         if let Some(known) = self
             .verified_tokens()
-            .get(token, key_known, now(), settings.leeway.max(0))
+            .get(token, key_known, t, settings.leeway.max(0))
         {
             return known;
         }
@@ -239,7 +249,8 @@ impl Keygate {
     /// The full check a resource server makes: signature and claims, then revocation and the status of
     /// the grant, app, account and user, so a revocation or suspension takes effect on the next request.
     pub async fn validate_access_token(&self, token: &str) -> Result<Principal, TokenRejection> {
-        let claims = self.verify_access_token_signature(token).await?;
+        let t = now();
+        let claims = self.verify_access_token_signature_at(token, t).await?;
         let account = AccountName::parse(&claims.account).map_err(|_| TokenRejection::BadClaims)?;
         let credential = Credential::from_claims(&claims)?;
         let scope = ScopeSet::parse(&claims.scope).map_err(|_| TokenRejection::BadClaims)?;
@@ -276,7 +287,7 @@ impl Keygate {
                 credential: credential_ref,
                 account: &claims.account,
                 user_id: user_id.as_ref().map(UserId::as_str),
-                now: now(),
+                now: t,
             })
             .await?;
         if liveness != Liveness::Live {

@@ -66,15 +66,31 @@ pub fn router(state: AppState) -> Router {
     // clones the boxes on every request, so a call per layer cost an allocation per layer per request.
     let edge = ServiceBuilder::new()
         // Spans carry the method and route only: query strings may hold tokens and never reach a log line.
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
-            tracing::info_span!("http", method = %req.method(), route = route.as_deref().unwrap_or("unmatched"))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("unmatched", |p| p.as_str());
+                tracing::info_span!("http", method = %req.method(), route)
+            }),
+        )
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::internal("a request handler panicked").into_response()
         }))
-        .layer(CatchPanicLayer::custom(|_| Problem::internal("a request handler panicked").into_response()))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(http.request_timeout_secs)))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(http.request_timeout_secs),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), caller::legacy_deprecation_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caller::legacy_deprecation_headers,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(http.max_body_bytes));
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
