@@ -57,7 +57,6 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
         return Ok(SqlStore {
             batches: Batches::start(Pool::Postgres(pool.clone())),
             pool: Pool::Postgres(pool),
-            sqlite_writer: None,
             sqlite_readers: None,
             auth: AuthCache::new(AuthEpoch::Off),
         });
@@ -94,7 +93,6 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
         return Ok(SqlStore {
             batches: Batches::start(Pool::Sqlite(pool.clone())),
             pool: Pool::Sqlite(pool),
-            sqlite_writer: None,
             sqlite_readers: None,
             auth: AuthCache::new(AuthEpoch::local()),
         });
@@ -109,12 +107,11 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
         .await?;
     let epoch = AuthEpoch::for_sqlite_file(options.get_filename());
     // Reads go through connections the store lends itself (see `sqlite_readers`), never through the
-    // writer's pool: `pool` names the writer only for what needs a pool (migrations, tests).
+    // writer's pool.
     let readers = SqliteReaders::open(&options, SQLITE_READERS, ACQUIRE_TIMEOUT).await?;
     Ok(SqlStore {
         batches: Batches::start(Pool::Sqlite(writer.clone())),
-        pool: Pool::Sqlite(writer.clone()),
-        sqlite_writer: Some(writer),
+        pool: Pool::Sqlite(writer),
         sqlite_readers: Some(Arc::new(readers)),
         auth: AuthCache::new(epoch),
     })
@@ -128,8 +125,7 @@ impl SqlStore {
             // SQLite has no such lock: when two processes migrate one file at once, the loser fails on
             // tables the winner just created. Running again re-reads what is applied; the winner may
             // still be applying a later migration then, so the loser may fail once per migration.
-            Pool::Sqlite(readers) => {
-                let pool = self.sqlite_writer.as_ref().unwrap_or(readers);
+            Pool::Sqlite(pool) => {
                 let mut retries = SQLITE_MIGRATIONS.iter().count();
                 loop {
                     match SQLITE_MIGRATIONS.run(pool).await {

@@ -27,18 +27,12 @@ macro_rules! on_pool {
     };
 }
 
-/// As `dispatch!`, for a body that writes. On SQLite it runs on the store's one writer connection, so this
+/// As `dispatch!`, for a body that writes. On SQLite the store's pool is its one writer connection, so this
 /// process's writers queue in order for it instead of polling SQLite's lock in its busy handler (whose
 /// sleeps gave rare writes multi-second waits under load); readers keep their own connections (WAL).
 macro_rules! dispatch_write {
     ($db:expr, |$pool:ident| $body:expr) => {
-        match &$db.pool {
-            $crate::sql::Pool::Sqlite(readers) => {
-                let $pool = $db.sqlite_writer.as_ref().unwrap_or(readers);
-                $body
-            }
-            $crate::sql::Pool::Postgres($pool) => $body,
-        }
+        on_pool!(&$db.pool, |$pool| $body)
     };
 }
 
@@ -160,10 +154,9 @@ impl Backend {
 /// A connection pool to one database; cheap to clone (the pool is shared).
 #[derive(Debug, Clone)]
 pub struct SqlStore {
+    /// Writes go through it (see `dispatch_write!`); on SQLite it holds one connection, so it is the writer.
     pool: Pool,
-    /// SQLite on a file: the one connection writes go through (see `dispatch_write!`).
-    sqlite_writer: Option<SqlitePool>,
-    /// SQLite on a file: the connections reads go through (see `sqlite_readers`).
+    /// SQLite on a file: the connections reads go through (see `sqlite_readers`); elsewhere reads use `pool`.
     sqlite_readers: Option<std::sync::Arc<sqlite_readers::SqliteReaders>>,
     /// Authentication's hot reads, kept while the auth epoch stands still.
     auth: std::sync::Arc<auth_cache::AuthCache>,
@@ -180,10 +173,10 @@ enum Pool {
 impl SqlStore {
     /// Closes every pooled connection, waiting for those in use to be returned.
     pub async fn close(&self) {
-        if let Some(writer) = &self.sqlite_writer {
-            writer.close().await;
+        on_pool!(&self.pool, |pool| pool.close().await);
+        if let Some(readers) = &self.sqlite_readers {
+            readers.close().await;
         }
-        dispatch!(self, |pool| pool.close().await)
     }
 }
 
