@@ -53,6 +53,10 @@ struct Args {
     /// Contacts created (and events awaited) by hook_deliveries
     #[arg(long, default_value_t = 5000)]
     hook_events: usize,
+    /// Turn the server's rate limiter off (by default every request is checked against a limit no
+    /// scenario reaches, as in a deployment with limits on)
+    #[arg(long)]
+    no_rate_limits: bool,
     /// Do not pin the server and the load generator to different CPUs
     #[arg(long)]
     no_pin: bool,
@@ -200,6 +204,13 @@ async fn run(
         ),
         None => println!("- not pinned (needs taskset and 2 CPUs): server and load generator share the CPUs"),
     }
+    if args.no_rate_limits {
+        println!("- rate limiter off (--no-rate-limits)");
+    } else {
+        println!(
+            "- rate limiter on: every request checked against a per-credential limit no scenario reaches"
+        );
+    }
     let (signature, verification) = es256_costs(if args.smoke {
         Duration::from_millis(100)
     } else {
@@ -229,6 +240,7 @@ async fn run(
             postgres: postgres.as_deref(),
             pin_cpu: pinning.map(|p| p.server),
             hook_debounce_ms: 0,
+            rate_limits: !args.no_rate_limits,
         })
         .await?;
         let startup = started.elapsed();

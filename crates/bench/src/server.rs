@@ -24,6 +24,9 @@ pub struct ServerOptions<'a> {
     /// Run the server on this CPU (through `taskset`).
     pub pin_cpu: Option<usize>,
     pub hook_debounce_ms: u64,
+    /// Check every request against a rate limit (one it never reaches), as a deployment with the
+    /// default limits on does; `false` turns the limiter off.
+    pub rate_limits: bool,
 }
 
 pub struct Server {
@@ -68,7 +71,7 @@ impl Server {
         let database_url = database.as_ref().map_or(String::new(), |d| d.url.clone());
         std::fs::write(
             &config_path,
-            config_toml(addr, &dir.join("data"), &database_url, options.hook_debounce_ms),
+            config_toml(addr, &dir.join("data"), &database_url, &options),
         )?;
         let log_path = dir.join("server.log");
         let log = std::fs::File::create(&log_path)?;
@@ -209,8 +212,17 @@ fn clean_environment(command: &mut Command) {
         .env("KEYGATE_MASTER_KEY", MASTER_KEY);
 }
 
-fn config_toml(addr: SocketAddr, data_dir: &Path, database_url: &str, debounce_ms: u64) -> String {
+/// The limit when rate limits are on: no scenario comes near four billion requests a minute, so every
+/// request pays for the limiter's check and none is refused.
+const UNREACHED_LIMIT_PER_MINUTE: u32 = 4_000_000_000;
+
+fn config_toml(addr: SocketAddr, data_dir: &Path, database_url: &str, options: &ServerOptions) -> String {
     let quote = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+    let per_minute = if options.rate_limits {
+        UNREACHED_LIMIT_PER_MINUTE
+    } else {
+        0
+    };
     format!(
         r#"# Written by keygate-bench for one run.
 listen = {listen}
@@ -221,8 +233,10 @@ database_url = {database_url}
 level = "warn"
 
 [rate_limits]
-# Off: the harness measures the server, not its limiter's refusals.
-per_minute = 0
+# Checked on every request (unless --no-rate-limits) at a limit no scenario reaches: the harness
+# measures what the limiter costs a deployment, never its refusals.
+per_minute = {per_minute}
+burst = {per_minute}
 
 [legacy_keys]
 allow_new = true
@@ -231,6 +245,7 @@ allow_new = true
 allow_private_targets = true
 debounce_ms = {debounce_ms}
 "#,
+        debounce_ms = options.hook_debounce_ms,
         listen = quote(&addr.to_string()),
         data_dir = quote(&data_dir.display().to_string()),
         database_url = quote(database_url),
@@ -334,14 +349,28 @@ mod tests {
 
     #[test]
     fn the_config_is_toml_the_server_reads() {
+        let mut options = ServerOptions {
+            binary: Path::new("keygate"),
+            postgres: None,
+            pin_cpu: None,
+            hook_debounce_ms: 10,
+            rate_limits: true,
+        };
         let text = config_toml(
             "127.0.0.1:4000".parse().unwrap(),
             Path::new("/tmp/x \"y\""),
             "",
-            10,
+            &options,
         );
         assert!(text.contains("listen = \"127.0.0.1:4000\""));
         assert!(text.contains(r#"data_dir = "/tmp/x \"y\"""#));
-        assert!(text.contains("per_minute = 0"));
+        assert!(
+            text.contains("per_minute = 4000000000\nburst = 4000000000"),
+            "{text}"
+        );
+        assert!(text.contains("debounce_ms = 10"));
+        options.rate_limits = false;
+        let text = config_toml("127.0.0.1:4000".parse().unwrap(), Path::new("/tmp"), "", &options);
+        assert!(text.contains("per_minute = 0\nburst = 0"), "{text}");
     }
 }

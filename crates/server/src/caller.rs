@@ -101,8 +101,8 @@ impl FromRequestParts<AppState> for Caller {
 
 /// Takes one request from the credential's rate-limit bucket.
 pub fn charge(s: &AppState, p: &Principal) -> Result<(), Problem> {
-    let bucket = || format!("{}:{}", p.credential.kind(), p.credential.id());
-    s.rate_limits.check_in(&p.account, bucket)
+    s.rate_limits
+        .check_in(&p.account, p.credential.kind(), p.credential.id())
 }
 
 /// The credential of the request's headers, checked; `None` when it carries none.

@@ -60,7 +60,12 @@ pub fn routes(state: &AppState) -> Routes {
 
 pub fn router(state: AppState) -> Router {
     // The portal's pages are browser UI, not API: merged here, outside the documented route table.
-    let app = routes(&state).into_router().merge(portal::router());
+    let table = routes(&state);
+    state
+        .metrics
+        .http
+        .know_routes(table.served().iter().map(|(_, path)| path.as_str()));
+    let app = table.into_router().merge(portal::router());
     let http = &state.config.http;
     // One `layer` call for the whole stack, outermost first: axum boxes each route once per call and
     // clones the boxes on every request, so a call per layer cost an allocation per layer per request.

@@ -91,6 +91,57 @@ store_test!(health_readiness_and_metrics, |srv| async move {
     assert!(!metrics.contains(app.secret()));
 });
 
+store_test!(
+    metrics_count_requests_by_route_method_and_status,
+    |srv| async move {
+        for _ in 0..3 {
+            srv.get_json("/healthz").await;
+        }
+        let refused = srv.http.get(srv.at("/v1/me")).send().await.unwrap();
+        assert_eq!(refused.status(), 401);
+        let contact_id = "c_not-a-real-id-in-a-url";
+        srv.http
+            .get(srv.at(&format!("/v1/contacts/{contact_id}")))
+            .send()
+            .await
+            .unwrap();
+        srv.http.get(srv.at("/no/such/page")).send().await.unwrap();
+        // A portal page: a route outside the API's route table, counted all the same.
+        srv.http.get(srv.at("/portal")).send().await.unwrap();
+        let metrics = srv
+            .http
+            .get(srv.at("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for line in [
+            "keygate_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3",
+            "keygate_http_requests_total{method=\"GET\",route=\"/v1/me\",status=\"401\"} 1",
+            "keygate_http_requests_total{method=\"GET\",route=\"/v1/contacts/{id}\",status=\"401\"} 1",
+            "keygate_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+            "keygate_http_request_duration_seconds_count{route=\"/healthz\"} 3",
+            "keygate_http_request_duration_seconds_bucket{le=\"+Inf\",route=\"/healthz\"} 3",
+        ] {
+            assert!(
+                metrics.lines().any(|l| l == line),
+                "missing {line:?} in\n{metrics}"
+            );
+        }
+        let portal = "keygate_http_requests_total{method=\"GET\",route=\"/portal\",status=";
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with(portal) && l.ends_with("} 1")),
+            "{metrics}"
+        );
+        assert!(!metrics.contains(contact_id), "labels name routes, never paths");
+        assert!(!metrics.contains("/no/such/page"));
+    }
+);
+
 store_test!(graceful_shutdown_stops_the_listener, |srv| async move {
     let url = srv.at("/healthz");
     let http = srv.http.clone();

@@ -165,7 +165,7 @@ pub(crate) async fn auth(
     body: Bytes,
 ) -> Result<Response, Problem> {
     let key = api_key(&headers)?;
-    s.rate_limits.check(|| format!("api_key:{key}"))?;
+    s.rate_limits.check("api_key", key)?;
     let body = auth_body(&headers, &body)?;
     let origin = request_origin(&headers);
     let kg = &s.keygate;
@@ -222,7 +222,7 @@ pub(crate) async fn auth(
 )]
 pub(crate) async fn refresh(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
     let key = api_key(&headers)?;
-    s.rate_limits.check(|| format!("api_key:{key}"))?;
+    s.rate_limits.check("api_key", key)?;
     let Some(token) = bearer_token(&headers) else {
         let mut p = Problem::new(
             StatusCode::UNAUTHORIZED,

@@ -16,7 +16,7 @@ use keygate_lib::{Keygate, OAuthError, OAuthErrorCode};
 use crate::client_addr::ClientAddr;
 use crate::error::{no_store, refusal, OAuthErrorResponse};
 use crate::extract::OAuthForm;
-use crate::metrics::GrantLabels;
+use crate::metrics::IssuedBy;
 use crate::openapi::examples;
 use crate::openapi::responses as r;
 use crate::openapi::schemas::{TokenEndpointResponse, TokenForm, TokenRequest};
@@ -96,8 +96,7 @@ async fn authenticate(
     addr: Option<std::net::IpAddr>,
     client: &PresentedClient,
 ) -> Result<AuthenticatedClient, OAuthErrorResponse> {
-    s.rate_limits
-        .check(|| format!("oauth_app:{}", client.client_id))?;
+    s.rate_limits.check("oauth_app", &client.client_id)?;
     let attempt = Attempt::from(addr).client(&client.client_id);
     let kg = &s.keygate;
     let guess = |e: &OAuthError| e.code == OAuthErrorCode::InvalidClient;
@@ -144,7 +143,7 @@ pub(crate) async fn token(
         // the API key it names.
         let jwt = form.require("assertion")?;
         let issuer = Keygate::assertion_issuer(&jwt).unwrap_or_default();
-        s.rate_limits.check(|| format!("api_key:{issuer}"))?;
+        s.rate_limits.check("api_key", &issuer)?;
         let attempt = Attempt::from(addr).api_key(&issuer);
         let guess = |e: &OAuthError| {
             matches!(
@@ -157,12 +156,7 @@ pub(crate) async fn token(
             .guarded(&attempt, s.keygate.jwt_bearer(&jwt), guess)
             .await
             .map_err(|g| refusal(g, OAuthErrorResponse::from))?;
-        s.metrics
-            .tokens_issued
-            .get_or_create(&GrantLabels {
-                grant_type: "jwt_bearer".into(),
-            })
-            .inc();
+        s.metrics.token_issued(IssuedBy::JwtBearer);
         return Ok((no_store(), Json(response)).into_response());
     }
     let client = presented_client(&headers, &mut form)?;
@@ -185,12 +179,14 @@ pub(crate) async fn token(
             .into())
         }
     };
+    let issued_by = match request {
+        GrantRequest::AuthorizationCode { .. } => IssuedBy::AuthorizationCode,
+        GrantRequest::RefreshToken { .. } => IssuedBy::RefreshToken,
+        GrantRequest::ClientCredentials { .. } => IssuedBy::ClientCredentials,
+    };
     let client = authenticate(&s, addr, &client).await?;
     let response = s.keygate.grant(&client, request).await?;
-    s.metrics
-        .tokens_issued
-        .get_or_create(&GrantLabels { grant_type })
-        .inc();
+    s.metrics.token_issued(issued_by);
     Ok((no_store(), Json(response)).into_response())
 }
 
@@ -277,11 +273,6 @@ async fn token_exchange(
         scope: form.take("scope"),
     };
     let response = s.keygate.token_exchange(client.as_ref(), request).await?;
-    s.metrics
-        .tokens_issued
-        .get_or_create(&GrantLabels {
-            grant_type: "token_exchange".into(),
-        })
-        .inc();
+    s.metrics.token_issued(IssuedBy::TokenExchange);
     Ok((no_store(), Json(response)).into_response())
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use keygate_core::model::{Account, ApiKey, App, LegacyKey};
 use quick_cache::sync::Cache;
+use quick_cache::UnitWeighter;
 
 use super::auth_epoch::{AuthEpoch, Counter};
 use crate::{AuthStreak, Result};
@@ -34,6 +35,20 @@ pub(super) fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// One kind of answer by its key. foldhash, seeded at random per process, in place of SipHash: the
+/// keys are ids and keyed hashes, and every authenticated request hashes at least one.
+pub(super) type Answers<T> = Cache<String, Tagged<T>, UnitWeighter, foldhash::fast::RandomState>;
+
+fn answers<T: Clone>() -> Answers<T> {
+    Answers::with(
+        ENTRIES,
+        ENTRIES as u64,
+        UnitWeighter,
+        foldhash::fast::RandomState::default(),
+        Default::default(),
+    )
+}
+
 #[derive(Clone)]
 pub(super) struct Tagged<T> {
     epoch: u64,
@@ -43,16 +58,16 @@ pub(super) struct Tagged<T> {
 
 pub(super) struct AuthCache {
     epoch: AuthEpoch,
-    pub(super) apps: Cache<String, Tagged<Option<App>>>,
-    pub(super) accounts: Cache<String, Tagged<Option<Account>>>,
-    pub(super) api_keys: Cache<String, Tagged<Option<ApiKey>>>,
+    pub(super) apps: Answers<Option<App>>,
+    pub(super) accounts: Answers<Option<Account>>,
+    pub(super) api_keys: Answers<Option<ApiKey>>,
     /// By the hex of the key's keyed hash. Use counts in these records may lag: only the status and the
     /// owner are read from them on the hot path, and listings read the table.
-    pub(super) legacy_keys: Cache<String, Tagged<Option<LegacyKey>>>,
-    pub(super) streaks: Cache<String, Tagged<Option<AuthStreak>>>,
+    pub(super) legacy_keys: Answers<Option<LegacyKey>>,
+    pub(super) streaks: Answers<Option<AuthStreak>>,
     /// Liveness answers that were `Live`, until the time they stop being so on their own (a key session's
     /// end; `i64::MAX` for a grant or an app's token).
-    pub(super) live: Cache<String, Tagged<i64>>,
+    pub(super) live: Answers<i64>,
 }
 
 impl std::fmt::Debug for AuthCache {
@@ -67,12 +82,12 @@ impl AuthCache {
     pub(super) fn new(epoch: AuthEpoch) -> Arc<Self> {
         Arc::new(Self {
             epoch,
-            apps: Cache::new(ENTRIES),
-            accounts: Cache::new(ENTRIES),
-            api_keys: Cache::new(ENTRIES),
-            legacy_keys: Cache::new(ENTRIES),
-            streaks: Cache::new(ENTRIES),
-            live: Cache::new(ENTRIES),
+            apps: answers(),
+            accounts: answers(),
+            api_keys: answers(),
+            legacy_keys: answers(),
+            streaks: answers(),
+            live: answers(),
         })
     }
 
@@ -87,13 +102,13 @@ impl AuthCache {
     }
 
     /// The cached answer for `key`, if it was read in `epoch` and is young enough.
-    pub(super) fn fresh<T: Clone>(map: &Cache<String, Tagged<T>>, key: &str, epoch: u64) -> Option<T> {
+    pub(super) fn fresh<T: Clone>(map: &Answers<T>, key: &str, epoch: u64) -> Option<T> {
         map.get(key)
             .filter(|hit| hit.epoch == epoch && hit.at.elapsed() < MAX_AGE)
             .map(|hit| hit.value)
     }
 
-    pub(super) fn keep<T: Clone>(map: &Cache<String, Tagged<T>>, key: &str, epoch: u64, value: T) {
+    pub(super) fn keep<T: Clone>(map: &Answers<T>, key: &str, epoch: u64, value: T) {
         map.insert(
             key.to_owned(),
             Tagged {
@@ -107,7 +122,7 @@ impl AuthCache {
     /// `load`'s answer for `key`, from memory when it was read in the current epoch.
     pub(super) async fn read_through<T: Clone>(
         &self,
-        map: &Cache<String, Tagged<T>>,
+        map: &Answers<T>,
         key: &str,
         load: impl Future<Output = Result<T>>,
     ) -> Result<T> {
@@ -165,7 +180,7 @@ mod tests {
     use super::*;
 
     /// Reads "k" through `cache` into `map`, counting the loads that reached the "database".
-    async fn read(cache: &AuthCache, map: &Cache<String, Tagged<u32>>, loads: &AtomicU32) -> u32 {
+    async fn read(cache: &AuthCache, map: &Answers<u32>, loads: &AtomicU32) -> u32 {
         let load = async { Ok(loads.fetch_add(1, Ordering::SeqCst) + 1) };
         cache.read_through(map, "k", load).await.unwrap()
     }
@@ -173,7 +188,7 @@ mod tests {
     #[tokio::test]
     async fn answers_are_kept_until_a_write_moves_the_epoch() {
         let cache = AuthCache::new(AuthEpoch::local());
-        let (map, loads) = (Cache::new(8), AtomicU32::new(0));
+        let (map, loads) = (answers(), AtomicU32::new(0));
         assert_eq!(read(&cache, &map, &loads).await, 1);
         assert_eq!(
             read(&cache, &map, &loads).await,
@@ -210,7 +225,7 @@ mod tests {
     #[tokio::test]
     async fn nothing_is_kept_without_an_epoch() {
         let cache = AuthCache::new(AuthEpoch::Off);
-        let (map, loads) = (Cache::new(8), AtomicU32::new(0));
+        let (map, loads) = (answers(), AtomicU32::new(0));
         assert_eq!(read(&cache, &map, &loads).await, 1);
         assert_eq!(read(&cache, &map, &loads).await, 2);
     }
@@ -219,7 +234,7 @@ mod tests {
     async fn answers_age_out() {
         let cache = AuthCache::new(AuthEpoch::local());
         let epoch = cache.epoch().unwrap();
-        let map = Cache::new(8);
+        let map = answers();
         map.insert(
             "old".to_owned(),
             Tagged {
