@@ -220,6 +220,16 @@ pub enum CodeRedemption {
     NotFound,
 }
 
+/// A refresh token with everything refreshing it checks, read in one query: its grant, and the status
+/// of the grant's account and user (`None` when the account or user no longer exists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshContext {
+    pub token: RefreshToken,
+    pub grant: Grant,
+    pub account_status: Option<AccountStatus>,
+    pub user_status: Option<UserStatus>,
+}
+
 /// Outcome of rotating a refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
@@ -345,6 +355,9 @@ pub trait Store: Send + Sync + 'static {
     /// Idempotent: revoking a revoked grant keeps the first time and reason. Returns whether it changed.
     async fn revoke_grant(&self, id: &str, reason: &str, now: i64) -> Result<bool>;
     async fn get_refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>>;
+    /// [`Store::get_refresh_token`] with its grant and the grant's account and user status, read
+    /// together (one round trip instead of four); `None` when the token or its grant is unknown.
+    async fn get_refresh_context(&self, token_hash: &[u8]) -> Result<Option<RefreshContext>>;
     /// Atomically marks `old_hash` rotated at `now` (only if it was not) and inserts `successor`.
     async fn rotate_refresh_token(
         &self,

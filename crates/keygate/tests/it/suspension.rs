@@ -99,3 +99,40 @@ store_test!(suspended_users_cannot_sign_in_or_refresh, |srv| async move {
         .await
         .is_err());
 });
+
+store_test!(
+    a_suspended_account_cannot_refresh_until_reactivated,
+    |srv| async move {
+        let (user, app) = fixture(&srv, "member", "contacts.read").await;
+        let tokens = srv.user_tokens(&app, &user, &[]).await;
+        let refresh = tokens["refresh_token"].as_str().unwrap();
+        let account = format!("/admin/v1/accounts/{}", user.account);
+        let refresh_with = |token: String| {
+            let (srv, app) = (&srv, &app);
+            async move {
+                srv.oauth_post(
+                    "/oauth/token",
+                    app,
+                    &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+                )
+                .await
+            }
+        };
+        srv.admin(Method::PATCH, &account, Some(json!({"status": "suspended"})))
+            .await;
+        let (status, body) = refresh_with(refresh.to_owned()).await;
+        assert_eq!(
+            (
+                status.as_u16(),
+                body["error"].as_str(),
+                body["error_description"].as_str()
+            ),
+            (400, Some("invalid_grant"), Some("the account is suspended"))
+        );
+        srv.admin(Method::PATCH, &account, Some(json!({"status": "active"})))
+            .await;
+        let (status, body) = refresh_with(refresh.to_owned()).await;
+        assert_eq!(status.as_u16(), 200, "{body}");
+        assert!(body["refresh_token"].as_str().is_some_and(|r| r != refresh));
+    }
+);

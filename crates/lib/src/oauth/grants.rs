@@ -5,7 +5,7 @@ use keygate_core::pkce;
 use keygate_core::scope::ScopeSet;
 use keygate_core::secret::SecretKind;
 use keygate_core::time::now;
-use keygate_store::{CodeRedemption, Rotation};
+use keygate_store::{CodeRedemption, RefreshContext, Rotation};
 
 use super::client_auth::AuthenticatedClient;
 use super::TokenResponse;
@@ -108,14 +108,8 @@ impl Keygate {
     /// A grant can only yield tokens while its account and user are active.
     async fn ensure_subject_active(&self, grant: &Grant) -> Result<(), OAuthError> {
         let account = self.store().get_account(&grant.account).await?;
-        if account.is_none_or(|a| a.status != AccountStatus::Active) {
-            return Err(OAuthError::invalid_grant("the account is suspended"));
-        }
         let user = self.store().get_user(&grant.user_id).await?;
-        if user.is_none_or(|u| u.status != UserStatus::Active) {
-            return Err(OAuthError::invalid_grant("the user is suspended"));
-        }
-        Ok(())
+        subject_active(account.map(|a| a.status), user.map(|u| u.status))
     }
 
     async fn exchange_code(
@@ -224,19 +218,22 @@ impl Keygate {
         let t = now();
         let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
         let old_hash = self.pepper().hash(presented);
-        let Some(old) = self.store().get_refresh_token(&old_hash).await? else {
+        let Some(context) = self.store().get_refresh_context(&old_hash).await? else {
             return Err(invalid());
         };
-        let Some(grant) = self.store().get_grant(&old.grant_id).await? else {
-            return Err(invalid());
-        };
+        let RefreshContext {
+            token: old,
+            grant,
+            account_status,
+            user_status,
+        } = context;
         if grant.client_id != app.client_id || grant.revoked_at.is_some() || old.expires_at <= t {
             return Err(invalid());
         }
         let scope = ScopeSet::resolve_request(scope, &grant.scope).map_err(|e| {
             OAuthError::invalid_scope(format!("a refresh may only narrow the granted scope; {e}"))
         })?;
-        self.ensure_subject_active(&grant).await?;
+        subject_active(account_status, user_status)?;
         let (refresh, successor) = self.new_refresh_token(app, &grant, t);
         let rotated_at = match old.rotated_at {
             Some(at) => Some(at),
@@ -308,4 +305,15 @@ impl Keygate {
             .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
         self.token_response(app, None, owner, Subject::Credential, &scope, None)
     }
+}
+
+/// A grant is usable only while its account and its user are active (and still exist).
+fn subject_active(account: Option<AccountStatus>, user: Option<UserStatus>) -> Result<(), OAuthError> {
+    if account != Some(AccountStatus::Active) {
+        return Err(OAuthError::invalid_grant("the account is suspended"));
+    }
+    if user != Some(UserStatus::Active) {
+        return Err(OAuthError::invalid_grant("the user is suspended"));
+    }
+    Ok(())
 }

@@ -2,11 +2,11 @@
 
 use futures_util::future::join_all;
 use keygate_core::ids::{opaque_id, ClientId, UserId};
-use keygate_core::model::{AuthorizationCode, Grant, RefreshToken};
+use keygate_core::model::{AccountStatus, AuthorizationCode, Grant, RefreshToken, UserStatus};
 
 use super::fixtures::{self, now};
 use super::{assert_conflict, assert_missing};
-use crate::{CodeRedemption, Rotation, Store};
+use crate::{AccountPatch, CodeRedemption, Rotation, Store, UserPatch};
 
 fn consumed(code: &AuthorizationCode, at: i64) -> AuthorizationCode {
     AuthorizationCode {
@@ -271,4 +271,55 @@ pub(super) async fn write_contention(a: &dyn Store, b: &dyn Store) {
     for result in join_all(rotations).await {
         assert_eq!(result.unwrap(), Rotation::Rotated);
     }
+}
+
+/// A refresh reads its token, grant and subject's statuses in one query; each part must be the one
+/// the separate reads give.
+pub async fn refresh_contexts(store: &dyn Store) {
+    let t = now();
+    let w = fixtures::world(store).await;
+    let grant = fixtures::grant(&w, t);
+    let token = fixtures::refresh_token(&grant.id, t, t + 3600);
+    store.create_grant(&grant, Some(&token)).await.unwrap();
+    let context = |hash: Vec<u8>| async move { store.get_refresh_context(&hash).await.unwrap() };
+
+    let read = context(token.token_hash.clone()).await.unwrap();
+    assert_eq!(read.token, token);
+    assert_eq!(read.grant, grant);
+    assert_eq!(read.account_status, Some(AccountStatus::Active));
+    assert_eq!(read.user_status, Some(UserStatus::Active));
+    assert_eq!(context(fixtures::hash()).await, None);
+
+    let suspend_user = UserPatch {
+        status: Some(UserStatus::Suspended),
+        ..UserPatch::default()
+    };
+    store.update_user(&w.user.id, &suspend_user, t).await.unwrap();
+    let suspend_account = AccountPatch {
+        status: Some(AccountStatus::Suspended),
+        ..AccountPatch::default()
+    };
+    store
+        .update_account(&w.account.name, &suspend_account, t)
+        .await
+        .unwrap();
+    let successor = fixtures::refresh_token(&grant.id, t, t + 3600);
+    assert_eq!(
+        store
+            .rotate_refresh_token(&token.token_hash, &successor, t + 1)
+            .await
+            .unwrap(),
+        Rotation::Rotated
+    );
+    store.revoke_grant(&grant.id, "test", t + 2).await.unwrap();
+
+    let read = context(token.token_hash.clone()).await.unwrap();
+    assert_eq!(read.token.rotated_at, Some(t + 1));
+    assert_eq!(read.grant.revoked_at, Some(t + 2));
+    assert_eq!(read.account_status, Some(AccountStatus::Suspended));
+    assert_eq!(read.user_status, Some(UserStatus::Suspended));
+    assert_eq!(
+        context(successor.token_hash.clone()).await.unwrap().token,
+        successor
+    );
 }

@@ -1,12 +1,12 @@
 //! Grants and their refresh tokens.
 
 use keygate_core::ids::{AccountName, ClientId, UserId};
-use keygate_core::model::{Grant, RefreshToken};
+use keygate_core::model::{AccountStatus, Grant, RefreshToken, UserStatus};
 use keygate_core::scope::ScopeSet;
 
 use super::errors::{corrupt, write_error};
 use super::{BeginWrite, SqlStore};
-use crate::{Result, Rotation, StoreError};
+use crate::{RefreshContext, Result, Rotation, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct GrantRow {
@@ -150,6 +150,56 @@ pub(super) async fn get_refresh_token(db: &SqlStore, token_hash: &[u8]) -> Resul
             .await
     })?;
     row.map(RefreshToken::try_from).transpose()
+}
+
+/// A grant's row with one of its refresh tokens (its columns renamed, as both tables have `scope` and
+/// `created_at`) and the statuses of the grant's account and user.
+#[derive(sqlx::FromRow)]
+struct RefreshContextRow {
+    #[sqlx(flatten)]
+    grant: GrantRow,
+    refresh_scope: String,
+    refresh_created_at: i64,
+    refresh_expires_at: i64,
+    refresh_rotated_at: Option<i64>,
+    account_status: Option<String>,
+    user_status: Option<String>,
+}
+
+pub(super) async fn get_refresh_context(db: &SqlStore, token_hash: &[u8]) -> Result<Option<RefreshContext>> {
+    let row = dispatch!(db, |pool| {
+        sqlx::query_as::<_, RefreshContextRow>(
+            "SELECT g.id, g.client_id, g.account, g.user_id, g.scope, g.created_at, g.revoked_at, \
+                    g.revoked_reason, r.scope AS refresh_scope, r.created_at AS refresh_created_at, \
+                    r.expires_at AS refresh_expires_at, r.rotated_at AS refresh_rotated_at, \
+                    (SELECT status FROM accounts WHERE accounts.name = g.account) AS account_status, \
+                    (SELECT status FROM users WHERE users.id = g.user_id) AS user_status \
+             FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id \
+             WHERE r.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let token = RefreshToken::try_from(RefreshTokenRow {
+        token_hash: token_hash.to_vec(),
+        grant_id: r.grant.id.clone(),
+        scope: r.refresh_scope,
+        created_at: r.refresh_created_at,
+        expires_at: r.refresh_expires_at,
+        rotated_at: r.refresh_rotated_at,
+    })?;
+    let account_status = r.account_status.as_deref().map(AccountStatus::parse).transpose();
+    let user_status = r.user_status.as_deref().map(UserStatus::parse).transpose();
+    Ok(Some(RefreshContext {
+        token,
+        grant: Grant::try_from(r.grant)?,
+        account_status: account_status.map_err(corrupt("accounts.status"))?,
+        user_status: user_status.map_err(corrupt("users.status"))?,
+    }))
 }
 
 pub(super) async fn insert_refresh_token(db: &SqlStore, token: &RefreshToken) -> Result<()> {

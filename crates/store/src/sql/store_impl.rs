@@ -19,7 +19,7 @@ use crate::{
     AccountPatch, AppPatch, AttemptOutcome, AuditQuery, AuthStreak, CodeRedemption, ContactChange,
     ContactPage, ContactQuery, ContactWrite, Delivery, DeliveryAttempt, EmailStatusChange, Event, Hook,
     HookPatch, HookStats, Liveness, LivenessQuery, NewAccount, NewApp, NewAuditEvent, NewUser, PendingBatch,
-    PortalSession, PurgeReport, Result, Rotation, Store, UserPatch,
+    PortalSession, PurgeReport, RefreshContext, Result, Rotation, Store, UserPatch,
 };
 
 #[async_trait]
@@ -193,6 +193,10 @@ impl Store for SqlStore {
 
     async fn get_refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
         grants::get_refresh_token(self, token_hash).await
+    }
+
+    async fn get_refresh_context(&self, token_hash: &[u8]) -> Result<Option<RefreshContext>> {
+        grants::get_refresh_context(self, token_hash).await
     }
 
     async fn rotate_refresh_token(
