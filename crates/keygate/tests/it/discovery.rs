@@ -1,6 +1,6 @@
 //! Server metadata, JWKS, health and metrics.
 
-use keygate_testkit::store_test;
+use keygate_testkit::{store_test, TestServer};
 use serde_json::Value;
 
 store_test!(metadata_lists_everything_supported, |srv| async move {
@@ -67,6 +67,13 @@ store_test!(jwks_publishes_current_and_next_keys, |srv| async move {
     }
 });
 
+/// The `/metrics` text.
+async fn scrape(srv: &TestServer) -> String {
+    let res = srv.http.get(srv.at("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
 store_test!(health_readiness_and_metrics, |srv| async move {
     let health: Value = srv.get_json("/healthz").await;
     assert_eq!(health["status"], "ok");
@@ -74,15 +81,7 @@ store_test!(health_readiness_and_metrics, |srv| async move {
     assert_eq!(ready["status"], "ready");
     let (_, app) = srv.owned_app().await;
     srv.client_token(&app, None).await;
-    let metrics = srv
-        .http
-        .get(srv.at("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(&srv).await;
     assert!(
         metrics.contains("keygate_tokens_issued_total{grant_type=\"client_credentials\"} 1"),
         "{metrics}"
@@ -108,15 +107,7 @@ store_test!(
         srv.http.get(srv.at("/no/such/page")).send().await.unwrap();
         // A portal page: a route outside the API's route table, counted all the same.
         srv.http.get(srv.at("/portal")).send().await.unwrap();
-        let metrics = srv
-            .http
-            .get(srv.at("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = scrape(&srv).await;
         for line in [
             "keygate_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3",
             "keygate_http_requests_total{method=\"GET\",route=\"/v1/me\",status=\"401\"} 1",

@@ -6,13 +6,14 @@ use keygate_core::ids::{opaque_id, AccountName, ApiKeyId, ClientId, DomainKeyId,
 use keygate_core::model::{
     Account, AccountStatus, ApiKey, App, AssertionAlg, AssertionKey, AuthorizationCode, ClientType,
     DomainKey, Grant, KeySession, KeyState, KeyStatus, LegacyKey, RefreshToken, Role, SigningAlgorithm,
-    SigningKeyRecord, StoredSecret, User,
+    SigningKeyRecord, StoredSecret, User, UserStatus,
 };
 use keygate_core::password::PasswordDigest;
 use keygate_core::scope::ScopeSet;
 
 use crate::{
     AccountPatch, Delivery, DeliveryStatus, Hook, HookStatus, NewAccount, NewApp, NewUser, Store, StoreError,
+    UserPatch,
 };
 
 pub fn now() -> i64 {
@@ -75,6 +76,16 @@ pub async fn set_account_status(store: &dyn Store, account: &AccountName, status
     };
     let updated = store.update_account(account, &patch, now()).await.unwrap();
     assert!(updated.is_some(), "no account {account}");
+}
+
+/// Suspends or reactivates the user `id` (it must exist).
+pub async fn set_user_status(store: &dyn Store, id: &UserId, status: UserStatus) {
+    let patch = UserPatch {
+        status: Some(status),
+        ..UserPatch::default()
+    };
+    let updated = store.update_user(id, &patch, now()).await.unwrap();
+    assert!(updated.is_some(), "no user {id}");
 }
 
 pub fn new_user(account: &AccountName, email: &str) -> NewUser {

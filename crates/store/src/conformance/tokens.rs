@@ -6,7 +6,7 @@ use keygate_core::model::{AccountStatus, AuthorizationCode, Grant, RefreshToken,
 
 use super::fixtures::{self, now};
 use super::{assert_conflict, assert_missing};
-use crate::{AccountPatch, CodeRedemption, Rotation, Store, UserPatch};
+use crate::{CodeRedemption, Rotation, Store};
 
 fn consumed(code: &AuthorizationCode, at: i64) -> AuthorizationCode {
     AuthorizationCode {
@@ -290,19 +290,8 @@ pub async fn refresh_contexts(store: &dyn Store) {
     assert_eq!(read.user_status, Some(UserStatus::Active));
     assert_eq!(context(fixtures::hash()).await, None);
 
-    let suspend_user = UserPatch {
-        status: Some(UserStatus::Suspended),
-        ..UserPatch::default()
-    };
-    store.update_user(&w.user.id, &suspend_user, t).await.unwrap();
-    let suspend_account = AccountPatch {
-        status: Some(AccountStatus::Suspended),
-        ..AccountPatch::default()
-    };
-    store
-        .update_account(&w.account.name, &suspend_account, t)
-        .await
-        .unwrap();
+    fixtures::set_user_status(store, &w.user.id, UserStatus::Suspended).await;
+    fixtures::set_account_status(store, &w.account.name, AccountStatus::Suspended).await;
     let successor = fixtures::refresh_token(&grant.id, t, t + 3600);
     assert_eq!(
         store
