@@ -21,6 +21,7 @@ pub struct Conn {
 /// A response, fully read.
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: http::HeaderMap,
     pub body: Bytes,
 }
 
@@ -69,6 +70,7 @@ impl Conn {
         let body = body.collect().await?.to_bytes();
         Ok(Reply {
             status: parts.status,
+            headers: parts.headers,
             body,
         })
     }

@@ -8,17 +8,39 @@ use std::time::{Duration, Instant};
 
 use http::{Request, StatusCode};
 
-use crate::http::{Body, Conn};
+use crate::http::{Body, Conn, Reply};
 use crate::procfs;
 use crate::stats::Latencies;
 
 /// Builds the `n`th request of a connection; `rng` is the connection's own, seeded deterministically.
 pub type MakeRequest = Arc<dyn Fn(&mut Rng, u64) -> Request<Body> + Send + Sync>;
 
+pub type MakeChained = Arc<dyn Fn(&str) -> Request<Body> + Send + Sync>;
+pub type NextState = Arc<dyn Fn(&Reply) -> Option<String> + Send + Sync>;
+
+/// How a scenario's requests are built.
+#[derive(Clone)]
+pub enum Requests {
+    /// Each on its own, from the connection's generator and the request's number.
+    Independent(MakeRequest),
+    /// Each from what the previous answer handed over (a rotated refresh token's successor).
+    Chained(Chain),
+}
+
+/// One thread of state per connection: `make` builds a request from the state, `next` takes the next
+/// state from an answer. An answer without one leaves the state as it was.
+#[derive(Clone)]
+pub struct Chain {
+    /// Each connection's first state, by connection index; a connection without one sends nothing.
+    pub start: Arc<Vec<String>>,
+    pub make: MakeChained,
+    pub next: NextState,
+}
+
 /// What a scenario sends and what counts as success.
 #[derive(Clone)]
 pub struct Workload {
-    pub make: MakeRequest,
+    pub requests: Requests,
     pub expect: StatusCode,
     /// A byte string the body must contain (so a 200 that carries a refusal still counts as an error).
     pub expect_body: Option<&'static str>,
@@ -260,6 +282,10 @@ async fn drive(
         first_error: None,
     };
     let mut n = 0u64;
+    let mut state = match &workload.requests {
+        Requests::Chained(chain) => chain.start.get(index as usize).cloned(),
+        Requests::Independent(_) => None,
+    };
     loop {
         let sent = Instant::now();
         if sent >= until {
@@ -281,10 +307,26 @@ async fn drive(
                 }
             },
         };
-        let request = (workload.make)(&mut rng, n);
+        let request = match (&workload.requests, state.as_deref()) {
+            (Requests::Independent(make), _) => make(&mut rng, n),
+            (Requests::Chained(chain), Some(s)) => (chain.make)(s),
+            (Requests::Chained(_), None) => {
+                result.errors += 1;
+                result
+                    .first_error
+                    .get_or_insert_with(|| format!("no start state for connection {index}"));
+                break;
+            }
+        };
         n += 1;
         let outcome = c.send(request).await;
         let done = Instant::now();
+        // Warm-up answers too: the chain must follow every answer to stay valid.
+        if let (Requests::Chained(chain), Ok(reply)) = (&workload.requests, &outcome) {
+            if let Some(s) = (chain.next)(reply) {
+                state = Some(s);
+            }
+        }
         if !counted || done > until {
             if outcome.is_err() {
                 conn = None;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
+mod grants;
 mod hooks;
 mod http;
 mod load;
@@ -300,7 +301,11 @@ async fn run_store(
     server: &mut Server,
     postgres: bool,
 ) -> anyhow::Result<(Vec<Row>, Rss)> {
-    let seed = scenarios::seed(server, args.contacts.max(1)).await?;
+    let mut seed = scenarios::seed(server, args.contacts.max(1)).await?;
+    if selected.contains(&"refresh_token") {
+        let tokens = grants::refresh_tokens(server.addr, &seed, args.connections).await?;
+        seed.refresh_tokens = std::sync::Arc::new(tokens);
+    }
     let seeded_rss = Rss::of(server.pid);
     let settings = LoadSettings {
         addr: server.addr,

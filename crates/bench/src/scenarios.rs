@@ -9,8 +9,9 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use http::{Method, StatusCode};
 
+use crate::grants::{self, REDIRECT_URI};
 use crate::http::{basic, form_escape, request, value, Conn};
-use crate::load::{Rng, Workload};
+use crate::load::{Chain, Requests, Rng, Workload};
 use crate::server::Server;
 
 /// Every scenario, in the order they run: the baseline first, the writes last (they grow the database).
@@ -49,6 +50,10 @@ pub const ALL: &[(&str, &str)] = &[
         "POST /xmlrpc ContactService.load (access token as the key parameter)",
     ),
     (
+        "refresh_token",
+        "POST /oauth/token, grant_type=refresh_token: each connection follows its own grant's rotations",
+    ),
+    (
         "contact_create",
         "POST /v1/contacts with a bearer JWT: the write path with its event",
     ),
@@ -67,6 +72,11 @@ pub struct Seed {
     pub api_key_id: String,
     pub api_key_secret: String,
     pub legacy_key: String,
+    /// A member of the account, who signs in to authorize the app (the `refresh_token` scenario).
+    pub user_email: String,
+    pub user_password: String,
+    /// One refresh token per connection, for `refresh_token`; empty unless that scenario runs.
+    pub refresh_tokens: Arc<Vec<String>>,
     /// A `client_credentials` access token of the app (`contacts.read contacts.write hooks`).
     pub access_token: String,
     pub contact_ids: Arc<Vec<u64>>,
@@ -94,7 +104,13 @@ pub async fn seed(server: &Server, contacts: usize) -> anyhow::Result<Seed> {
             ACCOUNT,
             "--scopes",
             "contacts.read contacts.write hooks",
+            "--redirect-uri",
+            REDIRECT_URI,
         ])
+        .await?;
+    let user_email = "member@bench.test";
+    let user = server
+        .admin(&["users", "create", "--account", ACCOUNT, "--email", user_email])
         .await?;
     let key = server
         .admin(&[
@@ -143,6 +159,9 @@ pub async fn seed(server: &Server, contacts: usize) -> anyhow::Result<Seed> {
         api_key_id: field(&key, "id")?,
         api_key_secret: field(&key, "secret")?,
         legacy_key: field(&legacy, "key_value")?,
+        user_email: user_email.to_owned(),
+        user_password: field(&user, "password")?,
+        refresh_tokens: Arc::default(),
         access_token,
         contact_ids: Arc::new(contact_ids),
     })
@@ -210,7 +229,7 @@ pub fn workload(name: &str, addr: SocketAddr, seed: &Seed) -> anyhow::Result<Opt
     }
     let form = "application/x-www-form-urlencoded";
     let w = |make: crate::load::MakeRequest, expect: u16, expect_body: Option<&'static str>| Workload {
-        make,
+        requests: Requests::Independent(make),
         expect: StatusCode::from_u16(expect).unwrap_or(StatusCode::OK),
         expect_body,
     };
@@ -367,6 +386,28 @@ pub fn workload(name: &str, addr: SocketAddr, seed: &Seed) -> anyhow::Result<Opt
                 201,
                 None,
             )
+        }
+        "refresh_token" => {
+            let client = client_basic.clone();
+            Workload {
+                requests: Requests::Chained(Chain {
+                    start: seed.refresh_tokens.clone(),
+                    make: Arc::new(move |refresh: &str| {
+                        let body =
+                            grants::form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)]);
+                        request(
+                            Method::POST,
+                            &host,
+                            "/oauth/token",
+                            &[(AUTHORIZATION, client.clone())],
+                            Some((form, body)),
+                        )
+                    }),
+                    next: Arc::new(|reply| reply.json().ok().and_then(|a| grants::refresh_token_of(&a).ok())),
+                }),
+                expect: StatusCode::OK,
+                expect_body: Some("refresh_token"),
+            }
         }
         "hook_deliveries" => return Ok(None),
         other => bail!("unknown scenario {other:?}"),
