@@ -52,7 +52,7 @@ pub use legacy_keys::legacy_keys;
 pub use liveness::{domain_key_liveness, key_liveness, liveness, purge};
 pub use lockouts::auth_failures;
 pub use portal_sessions::portal_sessions;
-pub use tokens::{authorization_codes, grants_and_refresh_tokens, refresh_contexts};
+pub use tokens::{authorization_codes, concurrent_rotations, grants_and_refresh_tokens, refresh_contexts};
 
 /// Runs every check, in an order where later ones may rely on earlier ones' rows (purge removes the
 /// signing keys retired by [`signing_keys`]).
@@ -67,6 +67,7 @@ pub async fn run_all(store: &dyn Store) {
     authorization_codes(store).await;
     grants_and_refresh_tokens(store).await;
     refresh_contexts(store).await;
+    concurrent_rotations(store).await;
     api_keys(store).await;
     api_key_assertions(store).await;
     key_sessions(store).await;

@@ -312,3 +312,49 @@ pub async fn refresh_contexts(store: &dyn Store) {
         successor
     );
 }
+
+/// Rotations arriving together on one store (written in one group): each token is claimed once, by one
+/// of them, and only the claimed ones' successors are stored.
+pub async fn concurrent_rotations(store: &dyn Store) {
+    let t = now();
+    let w = fixtures::world(store).await;
+    let grant = fixtures::grant(&w, t);
+    store.create_grant(&grant, None).await.unwrap();
+    let olds: Vec<RefreshToken> = (0..6)
+        .map(|_| fixtures::refresh_token(&grant.id, t, t + 3600))
+        .collect();
+    for old in &olds {
+        store.insert_refresh_token(old).await.unwrap();
+    }
+    // Every token three times over, interleaved, each with its own successor.
+    let attempts: Vec<(&RefreshToken, RefreshToken)> = (0..3)
+        .flat_map(|_| &olds)
+        .map(|old| (old, fixtures::refresh_token(&grant.id, t, t + 3600)))
+        .collect();
+    let outcomes = join_all(
+        attempts
+            .iter()
+            .map(|(old, successor)| store.rotate_refresh_token(&old.token_hash, successor, t + 1)),
+    )
+    .await;
+    for old in &olds {
+        let mine: Vec<(&RefreshToken, Rotation)> = attempts
+            .iter()
+            .zip(&outcomes)
+            .filter(|((o, _), _)| o.token_hash == old.token_hash)
+            .map(|((_, successor), outcome)| (successor, outcome.as_ref().unwrap().clone()))
+            .collect();
+        let winners = mine.iter().filter(|(_, o)| *o == Rotation::Rotated).count();
+        assert_eq!(winners, 1, "{mine:?}");
+        for (successor, outcome) in &mine {
+            let stored = store.get_refresh_token(&successor.token_hash).await.unwrap();
+            match outcome {
+                Rotation::Rotated => assert_eq!(stored.as_ref(), Some(*successor)),
+                other => {
+                    assert_eq!(*other, Rotation::AlreadyRotated { rotated_at: t + 1 });
+                    assert_eq!(stored, None);
+                }
+            }
+        }
+    }
+}

@@ -1,11 +1,14 @@
 //! Grants and their refresh tokens.
 
+use std::future::Future;
+
 use keygate_core::ids::{AccountName, ClientId, UserId};
 use keygate_core::model::{AccountStatus, Grant, RefreshToken, UserStatus};
 use keygate_core::scope::ScopeSet;
 
 use super::errors::{corrupt, write_error};
-use super::{BeginWrite, SqlStore};
+use super::group_commit::GroupWrite;
+use super::{BeginWrite, Pool, SqlStore};
 use crate::{RefreshContext, Result, Rotation, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -212,27 +215,12 @@ pub(super) async fn rotate_refresh_token(
     successor: &RefreshToken,
     now: i64,
 ) -> Result<Rotation> {
-    // The conditional update is the claim: a concurrent rotation waits on the row lock (PostgreSQL) or
-    // the write lock (SQLite), then finds rotated_at set and changes nothing.
-    let rotated = dispatch_write!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
-        let claimed = sqlx::query(
-            "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
-        )
-        .bind(old_hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 1 {
-            insert_refresh_token!(successor, &mut *tx)?;
-            tx.commit().await?;
-        } else {
-            tx.rollback().await?;
-        }
-        claimed == 1
-    });
-    if rotated {
+    let rotation = Rotate {
+        old_hash: old_hash.to_vec(),
+        successor: successor.clone(),
+        now,
+    };
+    if db.batches.rotations.write(rotation).await? {
         return Ok(Rotation::Rotated);
     }
     Ok(
@@ -241,4 +229,55 @@ pub(super) async fn rotate_refresh_token(
             None => Rotation::NotFound,
         },
     )
+}
+
+/// Refresh-token rotations, committed in groups ([`super::group_commit`]): every refresh makes one.
+pub(super) struct Rotations;
+
+pub(super) struct Rotate {
+    old_hash: Vec<u8>,
+    successor: RefreshToken,
+    now: i64,
+}
+
+impl GroupWrite for Rotations {
+    type Item = Rotate;
+    /// Whether this rotation claimed its old token.
+    type Written = bool;
+    fn write_all<'a>(
+        writer: &'a Pool,
+        items: &'a [Rotate],
+    ) -> impl Future<Output = Result<Vec<bool>>> + Send + 'a {
+        rotate_all(writer, items)
+    }
+}
+
+/// Claims each old token and stores the successor of each one claimed, in one transaction. The
+/// conditional update is the claim: a concurrent rotation of the same token, in this batch or another
+/// (PostgreSQL: another node's, waiting on the row lock), finds `rotated_at` set and changes nothing.
+/// Tokens are claimed in hash order, so two nodes' batches never wait on each other's rows in a cycle.
+async fn rotate_all(writer: &Pool, items: &[Rotate]) -> Result<Vec<bool>> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| items[a].old_hash.cmp(&items[b].old_hash));
+    let mut claimed = vec![false; items.len()];
+    on_pool!(writer, |pool| {
+        let mut tx = pool.begin_write().await?;
+        for i in order {
+            let r = &items[i];
+            let rows = sqlx::query(
+                "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
+            )
+            .bind(r.old_hash.as_slice())
+            .bind(r.now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if rows == 1 {
+                insert_refresh_token!(r.successor, &mut *tx)?;
+                claimed[i] = true;
+            }
+        }
+        tx.commit().await?;
+    });
+    Ok(claimed)
 }

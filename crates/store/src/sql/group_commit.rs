@@ -1,4 +1,5 @@
-//! Group commit of small, frequent writes: contact creations and the key sessions `/auth` opens.
+//! Group commit of small, frequent writes: contact creations, the key sessions `/auth` opens and the
+//! rotations of refresh tokens.
 //!
 //! Alone, each such write pays a whole transaction for a row or two: on SQLite, a round trip to the
 //! writer connection's thread per statement (a wake-up each way) and a commit; on PostgreSQL, a round
@@ -118,6 +119,7 @@ async fn write_batch<W: GroupWrite>(writer: &Pool, items: &[W::Item], answers: V
 pub(super) struct Batches {
     pub(super) contacts: Batcher<super::contacts::NewContacts>,
     pub(super) key_sessions: Batcher<super::api_keys::NewKeySessions>,
+    pub(super) rotations: Batcher<super::grants::Rotations>,
 }
 
 impl Batches {
@@ -125,7 +127,8 @@ impl Batches {
     pub(super) fn start(writer: Pool) -> Self {
         Self {
             contacts: Batcher::start(writer.clone()),
-            key_sessions: Batcher::start(writer),
+            key_sessions: Batcher::start(writer.clone()),
+            rotations: Batcher::start(writer),
         }
     }
 }

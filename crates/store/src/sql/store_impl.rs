@@ -205,9 +205,9 @@ impl Store for SqlStore {
         successor: &RefreshToken,
         now: i64,
     ) -> Result<Rotation> {
-        self.auth
-            .changing(grants::rotate_refresh_token(self, old_hash, successor, now))
-            .await
+        // No cached answer reads refresh tokens (liveness asks about grants, not their tokens), so a
+        // rotation leaves the epoch alone: moving it threw away every cached credential at each refresh.
+        grants::rotate_refresh_token(self, old_hash, successor, now).await
     }
 
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
