@@ -10,7 +10,7 @@ use http::header::{AUTHORIZATION, LOCATION};
 use http::Method;
 
 use crate::http::{basic, form_escape, request, value, Conn};
-use crate::scenarios::{Seed, ACCOUNT};
+use crate::scenarios::{field, Seed, ACCOUNT};
 
 /// Registered on the benchmark app; nothing is ever sent there, the code is read from the redirect.
 pub const REDIRECT_URI: &str = "https://bench.invalid/callback";
@@ -80,16 +80,9 @@ pub async fn refresh_tokens(addr: SocketAddr, seed: &Seed, n: usize) -> anyhow::
             ))
             .await?
             .expect_json(200, "exchanging an authorization code")?;
-        tokens.push(refresh_token_of(&answer)?);
+        tokens.push(field(&answer, "refresh_token")?);
     }
     Ok(tokens)
-}
-
-pub fn refresh_token_of(answer: &serde_json::Value) -> anyhow::Result<String> {
-    answer["refresh_token"]
-        .as_str()
-        .map(str::to_owned)
-        .with_context(|| format!("no refresh_token in {answer}"))
 }
 
 pub fn form(pairs: &[(&str, &str)]) -> Bytes {

@@ -82,7 +82,7 @@ pub struct Seed {
     pub contact_ids: Arc<Vec<u64>>,
 }
 
-fn field(v: &serde_json::Value, name: &str) -> anyhow::Result<String> {
+pub fn field(v: &serde_json::Value, name: &str) -> anyhow::Result<String> {
     v[name]
         .as_str()
         .map(str::to_owned)
@@ -403,7 +403,7 @@ pub fn workload(name: &str, addr: SocketAddr, seed: &Seed) -> anyhow::Result<Opt
                             Some((form, body)),
                         )
                     }),
-                    next: Arc::new(|reply| reply.json().ok().and_then(|a| grants::refresh_token_of(&a).ok())),
+                    next: Arc::new(|reply| reply.json().ok().and_then(|a| field(&a, "refresh_token").ok())),
                 }),
                 expect: StatusCode::OK,
                 expect_body: Some("refresh_token"),

@@ -44,7 +44,7 @@ impl Default for RateLimitConfig {
 /// The name of a credential's bucket: its kind and its id, kept inline for the ids Keygate issues (24
 /// bytes at most), so charging a request allocates nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct BucketKey {
+struct BucketKey {
     kind: &'static str,
     id: BucketId,
 }
@@ -62,7 +62,7 @@ enum BucketId {
 const INLINE_ID: usize = 24;
 
 impl BucketKey {
-    pub fn new(kind: &'static str, id: &str) -> Self {
+    fn new(kind: &'static str, id: &str) -> Self {
         let id = match u8::try_from(id.len()) {
             Ok(len) if id.len() <= INLINE_ID => {
                 let mut bytes = [0; INLINE_ID];
