@@ -11,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use super::auth_cache::AuthCache;
 use super::auth_epoch::AuthEpoch;
 use super::group_commit::Batches;
+use super::sqlite_inline::InlineReaders;
 use super::sqlite_readers::SqliteReaders;
 use super::{Pool, SqlStore};
 use crate::{Result, StoreError};
@@ -58,6 +59,7 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
             batches: Batches::start(Pool::Postgres(pool.clone())),
             pool: Pool::Postgres(pool),
             sqlite_readers: None,
+            sqlite_inline: None,
             auth: AuthCache::new(AuthEpoch::Off),
         });
     }
@@ -94,6 +96,7 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
             batches: Batches::start(Pool::Sqlite(pool.clone())),
             pool: Pool::Sqlite(pool),
             sqlite_readers: None,
+            sqlite_inline: None,
             auth: AuthCache::new(AuthEpoch::local()),
         });
     }
@@ -109,12 +112,22 @@ async fn connect_sqlite(url: &str) -> Result<SqlStore> {
     // Reads go through connections the store lends itself (see `sqlite_readers`), never through the
     // writer's pool.
     let readers = SqliteReaders::open(&options, SQLITE_READERS, ACQUIRE_TIMEOUT).await?;
+    let inline = InlineReaders::open(options.get_filename(), SQLITE_READERS).map_err(inline_open_error)?;
     Ok(SqlStore {
         batches: Batches::start(Pool::Sqlite(writer.clone())),
         pool: Pool::Sqlite(writer),
         sqlite_readers: Some(Arc::new(readers)),
+        sqlite_inline: Some(Arc::new(inline)),
         auth: AuthCache::new(epoch),
     })
+}
+
+/// The file opened for the writer and the sqlx readers a moment before, so this is rare (the file
+/// removed in between, say); reported as the database error sqlx gives for a connection it cannot open.
+fn inline_open_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(sqlx::Error::Configuration(
+        format!("opening a SQLite connection for reads: {e}").into(),
+    ))
 }
 
 impl SqlStore {

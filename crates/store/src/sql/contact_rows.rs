@@ -26,6 +26,15 @@ impl ContactRow {
     pub(super) fn version(&self) -> i64 {
         self.version
     }
+
+    /// The row's [`contact_columns!`], from `first` on, as read on a SQLite connection of our own.
+    pub(super) fn from_sqlite(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(first)?,
+            version: row.get(first + 1)?,
+            body: row.get(first + 2)?,
+        })
+    }
 }
 
 impl TryFrom<ContactRow> for Contact {

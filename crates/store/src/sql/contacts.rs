@@ -187,18 +187,26 @@ async fn insert_all(writer: &Pool, rows: &[(AccountName, Contact)]) -> Result<Ve
     })
 }
 
+pub(super) const GET_CONTACT: &str = concat!(
+    "SELECT ",
+    contact_columns!(),
+    " FROM contacts WHERE account = $1 AND id = $2"
+);
+
 pub(super) async fn get(db: &SqlStore, account: &AccountName, id: i64) -> Result<Option<Contact>> {
-    let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, ContactRow>(concat!(
-            "SELECT ",
-            contact_columns!(),
-            " FROM contacts WHERE account = $1 AND id = $2"
-        ))
-        .bind(account.as_str())
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-    })?;
+    let inline = db.read_inline(GET_CONTACT, &[("$1", &account.as_str()), ("$2", &id)], |row| {
+        ContactRow::from_sqlite(row, 0)
+    });
+    let row = match inline {
+        Some(row) => row,
+        None => dispatch!(db, |pool| {
+            sqlx::query_as::<_, ContactRow>(GET_CONTACT)
+                .bind(account.as_str())
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?,
+    };
     row.map(Contact::try_from).transpose()
 }
 
@@ -226,6 +234,19 @@ struct ContactWithStatusRow {
     changed_at: Option<i64>,
 }
 
+impl ContactWithStatusRow {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            contact: ContactRow::from_sqlite(row, 0)?,
+            status_email: row.get(3)?,
+            status: row.get(4)?,
+            reason: row.get(5)?,
+            opted_out_by: row.get(6)?,
+            changed_at: row.get(7)?,
+        })
+    }
+}
+
 pub(super) async fn get_with_status(
     db: &SqlStore,
     account: &AccountName,
@@ -237,13 +258,21 @@ pub(super) async fn get_with_status(
         // collation, so the key's index is used (equality is byte equality under either).
         Pool::Postgres(_) => get_with_status!("s.email = c.sort_email COLLATE \"default\""),
     };
-    let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, ContactWithStatusRow>(query)
-            .bind(account.as_str())
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-    })?;
+    let inline = db.read_inline(
+        query,
+        &[("$1", &account.as_str()), ("$2", &id)],
+        ContactWithStatusRow::from_sqlite,
+    );
+    let row = match inline {
+        Some(row) => row,
+        None => dispatch!(db, |pool| {
+            sqlx::query_as::<_, ContactWithStatusRow>(query)
+                .bind(account.as_str())
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?,
+    };
     let Some(row) = row else {
         return Ok(None);
     };

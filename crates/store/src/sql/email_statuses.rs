@@ -24,6 +24,19 @@ pub(super) struct EmailStatusRow {
     pub(super) changed_at: i64,
 }
 
+impl EmailStatusRow {
+    /// The row's [`columns!`], as read on a SQLite connection of our own.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            email: row.get(0)?,
+            status: row.get(1)?,
+            reason: row.get(2)?,
+            opted_out_by: row.get(3)?,
+            changed_at: row.get(4)?,
+        })
+    }
+}
+
 impl TryFrom<EmailStatusRow> for EmailStatusRecord {
     type Error = StoreError;
     fn try_from(r: EmailStatusRow) -> Result<Self> {
@@ -49,13 +62,22 @@ pub(super) async fn get(
     account: &AccountName,
     email: &str,
 ) -> Result<Option<EmailStatusRecord>> {
-    let row = dispatch!(db, |pool| {
-        sqlx::query_as::<_, EmailStatusRow>(GET)
-            .bind(account.as_str())
-            .bind(normalize(email))
-            .fetch_optional(pool)
-            .await
-    })?;
+    let email = normalize(email);
+    let inline = db.read_inline(
+        GET,
+        &[("$1", &account.as_str()), ("$2", &email)],
+        EmailStatusRow::from_sqlite,
+    );
+    let row = match inline {
+        Some(row) => row,
+        None => dispatch!(db, |pool| {
+            sqlx::query_as::<_, EmailStatusRow>(GET)
+                .bind(account.as_str())
+                .bind(&email)
+                .fetch_optional(pool)
+                .await
+        })?,
+    };
     row.map(EmailStatusRecord::try_from).transpose()
 }
 

@@ -119,6 +119,7 @@ mod liveness;
 mod maintenance;
 mod portal_sessions;
 mod signing_keys;
+mod sqlite_inline;
 mod sqlite_readers;
 mod store_impl;
 mod users;
@@ -158,6 +159,8 @@ pub struct SqlStore {
     pool: Pool,
     /// SQLite on a file: the connections reads go through (see `sqlite_readers`); elsewhere reads use `pool`.
     sqlite_readers: Option<std::sync::Arc<sqlite_readers::SqliteReaders>>,
+    /// SQLite on a file: connections for reads by primary key on the calling thread (see `sqlite_inline`).
+    sqlite_inline: Option<std::sync::Arc<sqlite_inline::InlineReaders>>,
     /// Authentication's hot reads, kept while the auth epoch stands still.
     auth: std::sync::Arc<auth_cache::AuthCache>,
     /// Writes committed in groups (see `group_commit`).
@@ -174,9 +177,23 @@ impl SqlStore {
     /// Closes every pooled connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         on_pool!(&self.pool, |pool| pool.close().await);
+        if let Some(readers) = &self.sqlite_inline {
+            readers.close();
+        }
         if let Some(readers) = &self.sqlite_readers {
             readers.close().await;
         }
+    }
+
+    /// A read by primary key made on this thread when the store is a SQLite file (see `sqlite_inline`):
+    /// `Some(row)` (`row` being `None` when there is none), or `None` when it must go through `dispatch!`.
+    fn read_inline<T>(
+        &self,
+        sql: &str,
+        params: &sqlite_inline::Params<'_>,
+        map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Option<Option<T>> {
+        self.sqlite_inline.as_deref()?.query_row(sql, params, map)
     }
 }
 
