@@ -194,19 +194,14 @@ pub(super) const GET_CONTACT: &str = concat!(
 );
 
 pub(super) async fn get(db: &SqlStore, account: &AccountName, id: i64) -> Result<Option<Contact>> {
-    let inline = db.read_inline(GET_CONTACT, &[("$1", &account.as_str()), ("$2", &id)], |row| {
-        ContactRow::from_sqlite(row, 0)
-    });
-    let row = match inline {
-        Some(row) => row,
-        None => dispatch!(db, |pool| {
-            sqlx::query_as::<_, ContactRow>(GET_CONTACT)
-                .bind(account.as_str())
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-        })?,
-    };
+    let row = read_by_key!(
+        db,
+        GET_CONTACT,
+        ContactRow,
+        |row| ContactRow::from_sqlite(row, 0),
+        account.as_str(),
+        id
+    );
     row.map(Contact::try_from).transpose()
 }
 
@@ -258,21 +253,14 @@ pub(super) async fn get_with_status(
         // collation, so the key's index is used (equality is byte equality under either).
         Pool::Postgres(_) => get_with_status!("s.email = c.sort_email COLLATE \"default\""),
     };
-    let inline = db.read_inline(
+    let row = read_by_key!(
+        db,
         query,
-        &[("$1", &account.as_str()), ("$2", &id)],
+        ContactWithStatusRow,
         ContactWithStatusRow::from_sqlite,
+        account.as_str(),
+        id
     );
-    let row = match inline {
-        Some(row) => row,
-        None => dispatch!(db, |pool| {
-            sqlx::query_as::<_, ContactWithStatusRow>(query)
-                .bind(account.as_str())
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-        })?,
-    };
     let Some(row) = row else {
         return Ok(None);
     };

@@ -63,21 +63,14 @@ pub(super) async fn get(
     email: &str,
 ) -> Result<Option<EmailStatusRecord>> {
     let email = normalize(email);
-    let inline = db.read_inline(
+    let row = read_by_key!(
+        db,
         GET,
-        &[("$1", &account.as_str()), ("$2", &email)],
+        EmailStatusRow,
         EmailStatusRow::from_sqlite,
+        account.as_str(),
+        email.as_str()
     );
-    let row = match inline {
-        Some(row) => row,
-        None => dispatch!(db, |pool| {
-            sqlx::query_as::<_, EmailStatusRow>(GET)
-                .bind(account.as_str())
-                .bind(&email)
-                .fetch_optional(pool)
-                .await
-        })?,
-    };
     row.map(EmailStatusRecord::try_from).transpose()
 }
 

@@ -17,6 +17,26 @@ macro_rules! dispatch {
     };
 }
 
+/// `read_by_key!(db, SQL, Row, Row::from_sqlite, account, key)`: the one row `SQL` selects with `$1` =
+/// `account` and `$2` = `key`, as an `Option<Row>`; `?` on a database error. On a SQLite file it is read
+/// on the calling thread (`SqlStore::read_inline`), else, or when that declines, through `dispatch!`.
+macro_rules! read_by_key {
+    ($db:expr, $sql:expr, $row:ty, $from_sqlite:expr, $account:expr, $key:expr) => {{
+        // Its parameters are dropped with this statement: they are not `Send`, and the await is below.
+        let inline = $db.read_inline($sql, &[("$1", &$account), ("$2", &$key)], $from_sqlite);
+        match inline {
+            Some(row) => row,
+            None => dispatch!($db, |pool| {
+                sqlx::query_as::<_, $row>($sql)
+                    .bind($account)
+                    .bind($key)
+                    .fetch_optional(pool)
+                    .await
+            })?,
+        }
+    }};
+}
+
 /// `dispatch!` for a [`Pool`] held apart from a store (the contact batcher's writer).
 macro_rules! on_pool {
     ($pools:expr, |$pool:ident| $body:expr) => {

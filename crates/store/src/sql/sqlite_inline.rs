@@ -177,6 +177,25 @@ mod tests {
         db.cleanup().await;
     }
 
+    /// With sqlx's readers closed, only reads made inline can answer: the store's reads by key all are.
+    #[tokio::test]
+    async fn the_stores_reads_by_key_need_no_sqlx_reader() {
+        let db = TempDatabase::sqlite().await;
+        let (store, account, c) = store_with_contact(&db).await;
+        store.sqlite_readers.as_deref().unwrap().close().await;
+        let with_status = store.get_contact_with_status(&account, c.id).await.unwrap();
+        assert_eq!(with_status, Some((c.clone(), None)));
+        assert_eq!(store.get_contact(&account, c.id).await.unwrap(), Some(c.clone()));
+        let address = c.emails[0].email.as_str();
+        assert_eq!(store.get_email_status(&account, address).await.unwrap(), None);
+        assert!(
+            store.list_events(&account, 0, 10).await.is_err(),
+            "a scan goes through the closed sqlx readers"
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+
     #[tokio::test]
     async fn parameters_bind_by_name_whatever_their_order_in_the_text() {
         let db = TempDatabase::sqlite().await;
