@@ -46,6 +46,10 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     ("contact_get_legacy", "GET /v1/contacts/{id} with X-Legacy-Key"),
     (
+        "contact_list_bearer",
+        "GET /v1/contacts?limit=20&offset={n} with a bearer JWT: a page of contacts and their count",
+    ),
+    (
         "xmlrpc_load",
         "POST /xmlrpc ContactService.load (access token as the key parameter)",
     ),
@@ -64,6 +68,9 @@ pub const ALL: &[(&str, &str)] = &[
 ];
 
 pub const ACCOUNT: &str = "bn001";
+
+/// Contacts per page in `contact_list_bearer`.
+const LIST_PAGE: usize = 20;
 
 /// What the seeding made: credentials (shown once by the admin CLI) and the contacts.
 pub struct Seed {
@@ -340,6 +347,24 @@ pub fn workload(name: &str, addr: SocketAddr, seed: &Seed) -> anyhow::Result<Opt
                 }),
                 200,
                 Some("\"given_name\""),
+            )
+        }
+        "contact_list_bearer" => {
+            // Pages that start anywhere among the seeded contacts, so the scan is not always the same rows.
+            let pages = ids.len().saturating_sub(LIST_PAGE).max(1);
+            w(
+                Arc::new(move |rng: &mut Rng, _| {
+                    let path = format!("/v1/contacts?limit={LIST_PAGE}&offset={}", rng.below(pages));
+                    request(
+                        Method::GET,
+                        &host,
+                        &path,
+                        &[(AUTHORIZATION, bearer.clone())],
+                        None,
+                    )
+                }),
+                200,
+                Some("\"contacts\""),
             )
         }
         "xmlrpc_load" => {
