@@ -20,6 +20,7 @@ macro_rules! dispatch {
 /// `read_by_key!(db, SQL, Row, Row::from_sqlite, account, key)`: the one row `SQL` selects with `$1` =
 /// `account` and `$2` = `key`, as an `Option<Row>`; `?` on a database error. On a SQLite file it is read
 /// on the calling thread (`SqlStore::read_inline`), else, or when that declines, through `dispatch!`.
+/// `account` and `key` may be evaluated twice: pass plain values.
 macro_rules! read_by_key {
     ($db:expr, $sql:expr, $row:ty, $from_sqlite:expr, $account:expr, $key:expr) => {{
         // Its parameters are dropped with this statement: they are not `Send`, and the await is below.
