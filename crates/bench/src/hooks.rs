@@ -198,6 +198,8 @@ pub async fn run(
             server_user_cpu: cpu.server_user,
             database_cpu: cpu.database,
             other_cpu: cpu.other,
+            // Not counted: deliveries run on the server's own schedule, not in a window of requests.
+            instructions: None,
             peak_rss,
         },
         events: created.len(),

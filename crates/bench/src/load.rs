@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use http::{Request, StatusCode};
 
+use crate::callgrind::Callgrind;
 use crate::http::{Body, Conn, Reply};
 use crate::procfs;
 use crate::stats::Latencies;
@@ -46,7 +47,7 @@ pub struct Workload {
     pub expect_body: Option<&'static str>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct LoadSettings {
     pub addr: SocketAddr,
     pub connections: usize,
@@ -56,6 +57,9 @@ pub struct LoadSettings {
     pub server_pid: u32,
     /// Also sample the CPU of every process with this name (the PostgreSQL server).
     pub database_comm: Option<&'static str>,
+    /// Count the server's instructions in the window (the server runs under callgrind), keeping the
+    /// dump under this name.
+    pub callgrind: Option<(Callgrind, String)>,
 }
 
 /// What one scenario measured.
@@ -75,6 +79,8 @@ pub struct Measured {
     /// generator): other work that skews the figures.
     pub other_cpu: Option<Duration>,
     pub peak_rss: Option<u64>,
+    /// Instructions the server executed in the window, under `--callgrind`.
+    pub instructions: Option<u64>,
 }
 
 impl Measured {
@@ -96,6 +102,11 @@ impl Measured {
 
     pub fn database_cpu_per_request(&self) -> Option<Duration> {
         per(self.database_cpu?, self.ok)
+    }
+
+    pub fn instructions_per_request(&self) -> Option<f64> {
+        let n = self.instructions?;
+        (self.ok > 0).then(|| n as f64 / self.ok as f64)
     }
 }
 
@@ -217,6 +228,14 @@ pub async fn run(settings: LoadSettings, workload: Workload) -> Measured {
             }
         }
     }
+    // Before the clock starts: the first answers under instrumentation are slow while callgrind
+    // translates the code they run, and the warm-up absorbs that.
+    let mut callgrind_error = None;
+    if let Some((cg, _)) = &settings.callgrind {
+        if let Err(e) = cg.instrument(true).await {
+            callgrind_error = Some(e);
+        }
+    }
     let start = Instant::now();
     let measure_from = start + settings.warmup;
     let until = measure_from + settings.duration;
@@ -232,12 +251,33 @@ pub async fn run(settings: LoadSettings, workload: Workload) -> Measured {
 
     tokio::time::sleep_until(measure_from.into()).await;
     procfs::reset_peak_rss(settings.server_pid);
+    let callgrind = settings.callgrind.as_ref().filter(|_| callgrind_error.is_none());
+    if let Some((cg, _)) = callgrind {
+        if let Err(e) = cg.zero().await {
+            callgrind_error = Some(e);
+        }
+    }
     let before = meter.sample();
     let window_start = Instant::now();
     tokio::time::sleep_until(until.into()).await;
     let after = meter.sample();
     let window = window_start.elapsed();
     let peak_rss = procfs::status_bytes(settings.server_pid, "VmHWM");
+    let instructions = match callgrind {
+        Some((cg, name)) if callgrind_error.is_none() => match cg.dump_instructions(name).await {
+            Ok(n) => Some(n),
+            Err(e) => {
+                callgrind_error = Some(e);
+                None
+            }
+        },
+        _ => None,
+    };
+    if let Some((cg, _)) = &settings.callgrind {
+        if let Err(e) = cg.instrument(false).await {
+            callgrind_error.get_or_insert(e);
+        }
+    }
 
     let mut samples = Vec::new();
     let mut measured = Measured {
@@ -245,8 +285,14 @@ pub async fn run(settings: LoadSettings, workload: Workload) -> Measured {
         first_error,
         window,
         peak_rss,
+        instructions,
         ..Measured::default()
     };
+    if let Some(e) = callgrind_error {
+        // A count that failed is an error of the row, never a silent gap.
+        measured.errors += 1;
+        measured.first_error = Some(format!("callgrind: {e:#}"));
+    }
     for task in tasks {
         let Ok(r) = task.await else {
             measured.errors += 1;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
+mod callgrind;
 mod grants;
 mod hooks;
 mod http;
@@ -61,6 +62,10 @@ struct Args {
     /// Do not pin the server and the load generator to different CPUs
     #[arg(long)]
     no_pin: bool,
+    /// Run the server under Valgrind's callgrind and report the instructions it executes per request:
+    /// to compare two builds on a noisy machine (times mean nothing then; see docs/benchmarks.md)
+    #[arg(long)]
+    callgrind: bool,
     /// A few seconds in all: 1 s per scenario, no warm-up, 4 connections, SQLite only. Fails only when
     /// a scenario got no successful answer at all (a broken harness), never on speed.
     #[arg(long)]
@@ -205,6 +210,11 @@ async fn run(
         ),
         None => println!("- not pinned (needs taskset and 2 CPUs): server and load generator share the CPUs"),
     }
+    if args.callgrind {
+        println!(
+            "- server under Valgrind's callgrind (--callgrind): instructions per request, user space only"
+        );
+    }
     if args.no_rate_limits {
         println!("- rate limiter off (--no-rate-limits)");
     } else {
@@ -242,6 +252,7 @@ async fn run(
             pin_cpu: pinning.map(|p| p.server),
             hook_debounce_ms: 0,
             rate_limits: !args.no_rate_limits,
+            callgrind: args.callgrind,
         })
         .await?;
         let startup = started.elapsed();
@@ -270,7 +281,7 @@ async fn run(
             seeded_rss
         );
         println!();
-        print_table(&rows, postgres.is_some(), signature);
+        print_table(&rows, postgres.is_some(), signature, args.callgrind);
         for row in &rows {
             if row.measured.ok == 0 {
                 all_ok = false;
@@ -315,6 +326,7 @@ async fn run_store(
         server_pid: server.pid,
         // Backends of a local PostgreSQL; their CPU is the database's share of each request.
         database_comm: postgres.then_some("postgres"),
+        callgrind: None,
     };
     let mut rows = Vec::new();
     for &name in selected {
@@ -325,7 +337,19 @@ async fn run_store(
         let row = match scenarios::workload(name, server.addr, &seed)? {
             Some(workload) => Row {
                 name,
-                measured: load::run(settings, workload).await,
+                measured: load::run(
+                    LoadSettings {
+                        callgrind: server.callgrind.clone().map(|cg| {
+                            (
+                                cg,
+                                format!("{}-{name}", if postgres { "postgres" } else { "sqlite" }),
+                            )
+                        }),
+                        ..settings.clone()
+                    },
+                    workload,
+                )
+                .await,
                 note: None,
             },
             None => {
@@ -334,7 +358,7 @@ async fn run_store(
                 } else {
                     Duration::from_secs(60)
                 };
-                match hooks::run(settings, &seed, args.hook_events, wait).await {
+                match hooks::run(settings.clone(), &seed, args.hook_events, wait).await {
                     Ok(report) => Row {
                         name,
                         note: Some(format!(
@@ -364,7 +388,7 @@ async fn run_store(
     Ok((rows, seeded_rss))
 }
 
-fn print_table(rows: &[Row], postgres: bool, signature: Duration) {
+fn print_table(rows: &[Row], postgres: bool, signature: Duration, callgrind: bool) {
     let mut header = vec![
         "scenario",
         "req/s",
@@ -378,6 +402,9 @@ fn print_table(rows: &[Row], postgres: bool, signature: Duration) {
     ];
     if postgres {
         header.push("db CPU/req");
+    }
+    if callgrind {
+        header.push("instr/req");
     }
     header.push("peak RSS");
     let mut lines: Vec<Vec<String>> = Vec::new();
@@ -400,6 +427,12 @@ fn print_table(rows: &[Row], postgres: bool, signature: Duration) {
             line.push(
                 m.database_cpu_per_request()
                     .map_or("-".into(), |d| format!("{:.1} µs", micros(d))),
+            );
+        }
+        if callgrind {
+            line.push(
+                m.instructions_per_request()
+                    .map_or("-".into(), |n| format!("{n:.0}")),
             );
         }
         line.push(fmt_mib(m.peak_rss));
@@ -449,6 +482,24 @@ fn print_table(rows: &[Row], postgres: bool, signature: Duration) {
     }
     println!();
     let measured = |name: &str| rows.iter().find(|r| r.name == name).map(|r| &r.measured);
+    if callgrind {
+        // Valgrind's times say nothing of Keygate's: only the counts compare.
+        let instr = |name: &str| measured(name).and_then(Measured::instructions_per_request);
+        if let (Some(base), Some(bearer)) = (instr("healthz_with_token"), instr("me_bearer")) {
+            println!(
+                "- bearer check (/v1/me) against /healthz with the same Authorization header ({base:.0} instructions): + {:.0} = + {:.0}%",
+                bearer - base,
+                (bearer / base.max(1.0) - 1.0) * 100.0
+            );
+        }
+        println!("- under callgrind: times, rates, CPU and RSS are Valgrind's, not Keygate's; compare instructions");
+        println!(
+            "- each window's dump is kept in {}/ (`callgrind_annotate {}/sqlite-me_bearer.out`)",
+            callgrind::KEPT,
+            callgrind::KEPT
+        );
+        return;
+    }
     let cpu = |name: &str| measured(name).and_then(Measured::cpu_per_request);
     let user = |name: &str| measured(name).and_then(Measured::user_cpu_per_request);
     let times = |a: Duration, b: Duration| micros(a) / micros(b).max(1e-9);

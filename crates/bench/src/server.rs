@@ -12,6 +12,7 @@ use http::{Method, StatusCode};
 use sqlx::{Connection, PgConnection};
 use tokio::process::{Child, Command};
 
+use crate::callgrind::{self, Callgrind};
 use crate::http::{request, value, Conn};
 
 /// A fixed master key (base64 of the bytes 0 to 31): runs are reproducible, and nothing here is secret.
@@ -27,6 +28,8 @@ pub struct ServerOptions<'a> {
     /// Check every request against a rate limit (one it never reaches), as a deployment with the
     /// default limits on does; `false` turns the limiter off.
     pub rate_limits: bool,
+    /// Run the server under Valgrind's callgrind, to count the instructions of each scenario.
+    pub callgrind: bool,
 }
 
 pub struct Server {
@@ -40,6 +43,7 @@ pub struct Server {
     database: Option<TempPostgres>,
     /// `SQLite` or the PostgreSQL server's version.
     pub store: String,
+    pub callgrind: Option<Callgrind>,
 }
 
 impl Server {
@@ -76,13 +80,14 @@ impl Server {
         let log_path = dir.join("server.log");
         let log = std::fs::File::create(&log_path)?;
 
-        let mut command = match options.pin_cpu {
-            Some(cpu) => {
-                let mut c = Command::new("taskset");
-                c.arg("-c").arg(cpu.to_string()).arg(&binary);
-                c
-            }
-            None => Command::new(&binary),
+        let mut command = if options.callgrind {
+            callgrind::command(&binary, &dir, options.pin_cpu)?
+        } else if let Some(cpu) = options.pin_cpu {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(cpu.to_string()).arg(&binary);
+            c
+        } else {
+            Command::new(&binary)
         };
         clean_environment(&mut command);
         command
@@ -97,6 +102,7 @@ impl Server {
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         let pid = child.id().context("the server exited at once")?;
+        let callgrind = options.callgrind.then(|| Callgrind::new(pid, &dir));
         let mut server = Server {
             child,
             pid,
@@ -107,6 +113,7 @@ impl Server {
             log_path,
             database,
             store,
+            callgrind,
         };
         if let Err(e) = server.wait_ready(Duration::from_secs(60)).await {
             let log = server.log_tail();
@@ -355,6 +362,7 @@ mod tests {
             pin_cpu: None,
             hook_debounce_ms: 10,
             rate_limits: true,
+            callgrind: false,
         };
         let text = config_toml(
             "127.0.0.1:4000".parse().unwrap(),
