@@ -30,7 +30,7 @@ impl Scope {
         Scope::Full,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Scope::ContactsRead => "contacts.read",
             Scope::ContactsWrite => "contacts.write",
@@ -162,23 +162,46 @@ impl ScopeSet {
     }
 }
 
+/// Room for every scope at once, space-separated: checked when this compiles.
+const WIRE_MAX: usize = 64;
+const _: () = {
+    let mut len = 0;
+    let mut i = 0;
+    while i < Scope::ALL.len() {
+        len += Scope::ALL[i].as_str().len() + 1;
+        i += 1;
+    }
+    assert!(len <= WIRE_MAX);
+};
+
+impl ScopeSet {
+    /// The wire form, written into `buf` rather than through `fmt`: every token issued and every
+    /// `/v1/me` writes one, and the formatting machinery costs several times the copy.
+    fn wire<'b>(&self, buf: &'b mut [u8; WIRE_MAX]) -> &'b str {
+        let mut len = 0;
+        for s in self.iter() {
+            let name = s.as_str().as_bytes();
+            if len > 0 {
+                buf[len] = b' ';
+                len += 1;
+            }
+            buf[len..len + name.len()].copy_from_slice(name);
+            len += name.len();
+        }
+        // Scope names and spaces only: always UTF-8.
+        std::str::from_utf8(&buf[..len]).unwrap_or_default()
+    }
+}
+
 impl fmt::Display for ScopeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for s in self.iter() {
-            if !first {
-                f.write_str(" ")?;
-            }
-            f.write_str(s.as_str())?;
-            first = false;
-        }
-        Ok(())
+        f.write_str(self.wire(&mut [0; WIRE_MAX]))
     }
 }
 
 impl Serialize for ScopeSet {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.serialize_str(self.wire(&mut [0; WIRE_MAX]))
     }
 }
 
@@ -200,6 +223,24 @@ mod tests {
         let err = ScopeSet::parse("contacts.read admin root").unwrap_err();
         assert!(err.message.contains("admin, root"));
         assert!(ScopeSet::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_set_prints_its_scopes_in_order_and_parses_back() {
+        for bits in 0..(1u8 << Scope::ALL.len()) {
+            let set = ScopeSet(bits);
+            let joined: Vec<&str> = set.iter().map(Scope::as_str).collect();
+            assert_eq!(set.to_string(), joined.join(" "), "bits {bits:#b}");
+            assert_eq!(
+                serde_json::to_string(&set).unwrap(),
+                format!("\"{}\"", joined.join(" "))
+            );
+            assert_eq!(ScopeSet::parse(&set.to_string()).unwrap(), set);
+        }
+        assert_eq!(
+            ScopeSet::all().to_string(),
+            "contacts.read contacts.write hooks impersonate full"
+        );
     }
 
     #[test]

@@ -59,12 +59,29 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
 pub fn format_rfc3339(unix: i64) -> String {
     let (y, mo, d) = civil_from_days(unix.div_euclid(86_400));
     let s = unix.rem_euclid(86_400);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    let (h, mi, se) = (s / 3600, s / 60 % 60, s % 60);
+    if !(0..=9999).contains(&y) {
+        // Years of more than four digits, or before year 0: rare enough for `format!`.
+        return format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{se:02}Z");
+    }
+    // Digits written in place: every contact answer carries two or three of these, and `format!`'s
+    // padded integers cost several times the rest of the conversion.
+    let mut out = *b"0000-00-00T00:00:00Z";
+    for (at, width, value) in [
+        (0, 4, y),
+        (5, 2, mo),
+        (8, 2, d),
+        (11, 2, h),
+        (14, 2, mi),
+        (17, 2, se),
+    ] {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    std::str::from_utf8(&out).unwrap_or_default().to_owned()
 }
 
 /// An RFC 3339 date-time (`2026-11-25T10:20:30Z`, `…T10:20:30.123+02:00`; `t`/`z` and a space for `T`
@@ -152,6 +169,19 @@ mod tests {
             );
         }
         assert_eq!(format_rfc3339(1_795_566_030), "2026-11-25T00:20:30Z");
+        for t in (-62_200_000_000..300_000_000_000i64).step_by(7_919_999_977) {
+            let (y, mo, d) = civil_from_days(t.div_euclid(86_400));
+            let s = t.rem_euclid(86_400);
+            let expected = format!(
+                "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                s / 3600,
+                s / 60 % 60,
+                s % 60
+            );
+            assert_eq!(format_rfc3339(t), expected, "{t}");
+        }
+        assert_eq!(format_rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(format_rfc3339(253_402_300_800), "10000-01-01T00:00:00Z");
         assert_eq!(
             parse_rfc3339("2026-11-25T02:20:30.250+02:00"),
             Some(1_795_566_030)

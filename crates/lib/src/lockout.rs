@@ -70,7 +70,25 @@ impl Attempt {
 /// IPv6 clients usually hold a whole /64, so that is what an address means for them.
 fn address_subject(ip: IpAddr) -> String {
     match ip.to_canonical() {
-        IpAddr::V4(v4) => format!("addr:{v4}"),
+        IpAddr::V4(v4) => {
+            // By hand: `Ipv4Addr`'s `Display` goes through the formatting machinery four times, and
+            // every legacy-key and Basic request names its address.
+            let mut out = String::with_capacity(20);
+            out.push_str("addr:");
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if octet >= 100 {
+                    out.push(char::from(b'0' + octet / 100));
+                }
+                if octet >= 10 {
+                    out.push(char::from(b'0' + octet / 10 % 10));
+                }
+                out.push(char::from(b'0' + octet % 10));
+            }
+            out
+        }
         IpAddr::V6(v6) => {
             let s = v6.segments();
             format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
@@ -191,6 +209,16 @@ impl Keygate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_subjects_read_as_the_address_does() {
+        for a in [0u8, 1, 9, 10, 99, 100, 199, 200, 255] {
+            for b in [0u8, 7, 42, 255] {
+                let ip = std::net::Ipv4Addr::new(a, b, 255 - b, a);
+                assert_eq!(address_subject(IpAddr::V4(ip)), format!("addr:{ip}"));
+            }
+        }
+    }
 
     #[test]
     fn addresses_group_ipv6_by_64_and_unmap_ipv4() {

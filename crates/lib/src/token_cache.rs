@@ -1,17 +1,17 @@
 //! Access tokens whose signature has been verified, so that a hot token is not verified
 //! cryptographically on every request (an ES256 verification costs more than the rest of a read).
 //!
-//! Only the signature and header checks are skipped. On every hit the token's times are checked again
-//! and the key that signed it must still be in the keyring; revocation and suspension are asked of the
-//! store on every request as before, so they still take effect at once, on every node.
+//! Only the signature and header checks are skipped, and the caller the claims describe is built once.
+//! On every hit the token's times are checked again and the key that signed it must still be in the
+//! keyring; revocation and suspension are asked of the store on every request as before, so they still
+//! take effect at once, on every node.
 
 use std::sync::Arc;
 
-use keygate_core::claims::AccessTokenClaims;
 use quick_cache::sync::Cache;
 use quick_cache::UnitWeighter;
 
-use crate::tokens::TokenRejection;
+use crate::tokens::{Principal, TokenRejection};
 
 /// Keyed by the token itself, so a hit is an exact match of the whole token, whatever the hash: it only
 /// picks the bucket, and only tokens whose signature verified are ever stored. (Hashing the token with
@@ -24,8 +24,11 @@ pub(crate) struct VerifiedTokens {
 
 struct Verified {
     kid: String,
-    /// Shared with every request that presents the token: a hit copies a pointer, not the claims.
-    claims: Arc<AccessTokenClaims>,
+    nbf: i64,
+    exp: i64,
+    /// Built from the claims when the token was verified: a hit copies it (its ids and a pointer to the
+    /// claims) rather than parsing and validating the account, credential, user and scope again.
+    principal: Principal,
 }
 
 impl VerifiedTokens {
@@ -44,7 +47,7 @@ impl VerifiedTokens {
         }
     }
 
-    /// The claims of a token verified before, if its key is still known (`key_known`); its times are
+    /// The caller of a token verified before, if its key is still known (`key_known`); its times are
     /// checked as a full verification would (with `leeway`).
     pub(crate) fn get(
         &self,
@@ -52,57 +55,65 @@ impl VerifiedTokens {
         key_known: impl Fn(&str) -> bool,
         now: i64,
         leeway: i64,
-    ) -> Option<Result<Arc<AccessTokenClaims>, TokenRejection>> {
+    ) -> Option<Result<Principal, TokenRejection>> {
         let cache = self.cache.as_ref()?;
         let hit = cache.get(token)?;
         if !key_known(&hit.kid) {
             cache.remove(token);
             return None;
         }
-        Some(if hit.claims.exp < now - leeway {
+        Some(if hit.exp < now - leeway {
             cache.remove(token);
             Err(TokenRejection::Expired)
-        } else if hit.claims.nbf > now + leeway {
+        } else if hit.nbf > now + leeway {
             Err(TokenRejection::NotYetValid)
         } else {
-            Ok(Arc::clone(&hit.claims))
+            Ok(hit.principal.clone())
         })
     }
 
-    pub(crate) fn insert(&self, token: &str, kid: String, claims: &Arc<AccessTokenClaims>) {
-        if let Some(cache) = &self.cache {
-            cache.insert(
-                token.into(),
-                Arc::new(Verified {
-                    kid,
-                    claims: Arc::clone(claims),
-                }),
-            );
-        }
+    /// Remembers a verified token and its caller (whose claims are the token's).
+    pub(crate) fn insert(&self, token: &str, kid: String, principal: &Principal) {
+        let (Some(cache), Some(claims)) = (&self.cache, principal.claims.as_ref()) else {
+            return;
+        };
+        cache.insert(
+            token.into(),
+            Arc::new(Verified {
+                kid,
+                nbf: claims.nbf,
+                exp: claims.exp,
+                principal: principal.clone(),
+            }),
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use keygate_core::claims::AccessTokenClaims;
 
-    fn claims(nbf: i64, exp: i64) -> Arc<AccessTokenClaims> {
-        Arc::new(AccessTokenClaims {
+    const APP: &str = "abcdefghijklmnopqrstuvwx";
+
+    fn principal(nbf: i64, exp: i64) -> Principal {
+        let claims = Arc::new(AccessTokenClaims {
             iss: "https://kg.example".into(),
-            sub: "app".into(),
+            sub: APP.into(),
             aud: "https://kg.example".into(),
             exp,
             iat: nbf,
             nbf,
             jti: "at_1".into(),
-            client_id: "app".into(),
+            client_id: APP.into(),
             scope: "contacts.read".into(),
             account: "ab123".into(),
             sid: None,
             api_key: None,
             origin: None,
             act: None,
-        })
+        });
+        Principal::from_claims(claims).unwrap()
     }
 
     const T: i64 = 1_800_000_000;
@@ -114,9 +125,15 @@ mod tests {
     fn remembers_a_verified_token_until_it_expires() {
         let cache = VerifiedTokens::new(10);
         assert!(cache.get("a.b.c", known, T, 30).is_none(), "never verified");
-        cache.insert("a.b.c", "k1".into(), &claims(T, T + 100));
+        cache.insert("a.b.c", "k1".into(), &principal(T, T + 100));
         assert_eq!(
-            cache.get("a.b.c", known, T + 50, 30).unwrap().unwrap().jti,
+            cache
+                .get("a.b.c", known, T + 50, 30)
+                .unwrap()
+                .unwrap()
+                .claims
+                .unwrap()
+                .jti,
             "at_1"
         );
         assert!(
@@ -140,12 +157,12 @@ mod tests {
     #[test]
     fn checks_not_before_and_the_signing_key() {
         let cache = VerifiedTokens::new(10);
-        cache.insert("early", "k1".into(), &claims(T + 100, T + 200));
+        cache.insert("early", "k1".into(), &principal(T + 100, T + 200));
         assert!(matches!(
             cache.get("early", known, T, 30),
             Some(Err(TokenRejection::NotYetValid))
         ));
-        cache.insert("gone", "k0".into(), &claims(T, T + 100));
+        cache.insert("gone", "k0".into(), &principal(T, T + 100));
         assert!(
             cache.get("gone", known, T, 30).is_none(),
             "its key left the keyring: verify again"
@@ -155,7 +172,7 @@ mod tests {
     #[test]
     fn zero_entries_turns_it_off() {
         let cache = VerifiedTokens::new(0);
-        cache.insert("a.b.c", "k1".into(), &claims(T, T + 100));
+        cache.insert("a.b.c", "k1".into(), &principal(T, T + 100));
         assert!(cache.get("a.b.c", known, T, 30).is_none());
     }
 }

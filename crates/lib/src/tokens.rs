@@ -148,6 +148,27 @@ pub struct Principal {
     pub claims: Option<Arc<AccessTokenClaims>>,
 }
 
+impl Principal {
+    /// The caller an access token's claims describe, checked as a token from elsewhere would be.
+    pub(crate) fn from_claims(claims: Arc<AccessTokenClaims>) -> Result<Principal, TokenRejection> {
+        let account = AccountName::parse(&claims.account).map_err(|_| TokenRejection::BadClaims)?;
+        let credential = Credential::from_claims(&claims)?;
+        let scope = ScopeSet::parse(&claims.scope).map_err(|_| TokenRejection::BadClaims)?;
+        let user_id = if claims.sub == claims.client_id {
+            None
+        } else {
+            Some(UserId::parse(&claims.sub).map_err(|_| TokenRejection::BadClaims)?)
+        };
+        Ok(Principal {
+            account,
+            credential,
+            user_id,
+            scope,
+            claims: Some(claims),
+        })
+    }
+}
+
 impl Keygate {
     pub fn issue_access_token(
         &self,
@@ -182,25 +203,31 @@ impl Keygate {
         &self,
         token: &str,
     ) -> Result<Arc<AccessTokenClaims>, TokenRejection> {
-        self.verify_access_token_signature_at(token, now()).await
+        let t = now();
+        if let Some(known) = self.verified_before(token, t) {
+            return known.and_then(|p| p.claims.ok_or(TokenRejection::BadClaims));
+        }
+        self.verify_signature(token).await.map(|(_, claims)| claims)
     }
 
-    /// As [`Self::verify_access_token_signature`], at `t` (Unix seconds): a bearer check reads the clock
-    /// once for this and the liveness question.
-    async fn verify_access_token_signature_at(
+    /// The caller of a token whose signature was verified before, if the cache of verified tokens
+    /// still holds it and its key is still in the keyring.
+    fn verified_before(&self, token: &str, t: i64) -> Option<Result<Principal, TokenRejection>> {
+        let keys = self.keyring().current();
+        self.verified_tokens().get(
+            token,
+            |kid| keys.verifiers.contains_key(kid),
+            t,
+            self.settings().leeway.max(0),
+        )
+    }
+
+    /// The full signature and claims check (jsonwebtoken reads the clock): the key id and the claims.
+    async fn verify_signature(
         &self,
         token: &str,
-        t: i64,
-    ) -> Result<Arc<AccessTokenClaims>, TokenRejection> {
+    ) -> Result<(String, Arc<AccessTokenClaims>), TokenRejection> {
         let settings = self.settings();
-        let keys = self.keyring().current();
-        let key_known = |kid: &str| keys.verifiers.contains_key(kid);
-        if let Some(known) = self
-            .verified_tokens()
-            .get(token, key_known, t, settings.leeway.max(0))
-        {
-            return known;
-        }
         let header = decode_header(token).map_err(|_| TokenRejection::Malformed)?;
         // RFC 9068 §4: `at+jwt`, or the full media type `application/at+jwt`, case-insensitively.
         let typ = header
@@ -212,7 +239,7 @@ impl Keygate {
             return Err(TokenRejection::WrongType);
         }
         let kid = header.kid.ok_or(TokenRejection::UnknownKey)?;
-        let mut keys = keys;
+        let mut keys = self.keyring().current();
         if !keys.verifiers.contains_key(&kid) && self.keyring().reload_for_unknown_kid().await {
             keys = self.keyring().current();
         }
@@ -242,24 +269,26 @@ impl Keygate {
                     _ => TokenRejection::Malformed,
                 }
             })?;
-        self.verified_tokens().insert(token, kid, &claims);
-        Ok(claims)
+        Ok((kid, claims))
     }
 
     /// The full check a resource server makes: signature and claims, then revocation and the status of
     /// the grant, app, account and user, so a revocation or suspension takes effect on the next request.
     pub async fn validate_access_token(&self, token: &str) -> Result<Principal, TokenRejection> {
         let t = now();
-        let claims = self.verify_access_token_signature_at(token, t).await?;
-        let account = AccountName::parse(&claims.account).map_err(|_| TokenRejection::BadClaims)?;
-        let credential = Credential::from_claims(&claims)?;
-        let scope = ScopeSet::parse(&claims.scope).map_err(|_| TokenRejection::BadClaims)?;
-        let user_id = if claims.sub == claims.client_id {
-            None
-        } else {
-            Some(UserId::parse(&claims.sub).map_err(|_| TokenRejection::BadClaims)?)
+        let p = match self.verified_before(token, t) {
+            Some(known) => known?,
+            None => {
+                let (kid, claims) = self.verify_signature(token).await?;
+                let p = Principal::from_claims(claims)?;
+                self.verified_tokens().insert(token, kid, &p);
+                p
+            }
         };
-        let credential_ref = match &credential {
+        let Some(claims) = p.claims.as_deref() else {
+            return Err(TokenRejection::BadClaims);
+        };
+        let credential_ref = match &p.credential {
             Credential::App(id) => CredentialRef::App {
                 client_id: id.as_str(),
                 grant_id: claims.sid.as_deref(),
@@ -286,20 +315,14 @@ impl Keygate {
                 jti: &claims.jti,
                 credential: credential_ref,
                 account: &claims.account,
-                user_id: user_id.as_ref().map(UserId::as_str),
+                user_id: p.user_id.as_ref().map(UserId::as_str),
                 now: t,
             })
             .await?;
         if liveness != Liveness::Live {
             return Err(TokenRejection::Revoked(liveness));
         }
-        Ok(Principal {
-            claims: Some(claims),
-            account,
-            credential,
-            user_id,
-            scope,
-        })
+        Ok(p)
     }
 
     /// [`Keygate::validate_access_token`] plus the browser rules, for a request that came with `origin`

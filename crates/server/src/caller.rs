@@ -4,11 +4,9 @@
 //! users, where the account allows it), and `X-Legacy-Key` (deprecated). `Authorization` wins when both
 //! are sent.
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keygate_lib::auth::AuthError;
@@ -190,14 +188,9 @@ pub fn deprecation_headers(s: &AppState) -> Vec<(header::HeaderName, HeaderValue
     out
 }
 
-/// Every response to a request made with a legacy key says the door is deprecated (RFC 9745), and when
-/// it closes (RFC 8594), whether the call succeeded or not.
-pub async fn legacy_deprecation_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let legacy =
-        req.headers().contains_key(LEGACY_KEY_HEADER) && !req.headers().contains_key(header::AUTHORIZATION);
-    let mut res = next.run(req).await;
-    if legacy {
-        res.headers_mut().extend(deprecation_headers(&s));
-    }
-    res
+/// Whether a request is made with a legacy key: its header, and no `Authorization` (which would win).
+/// Every answer to such a request says the door is deprecated (RFC 9745), and when it closes
+/// (RFC 8594), whether the call succeeded or not: see [`crate::edge`].
+pub fn uses_legacy_key(headers: &HeaderMap) -> bool {
+    headers.contains_key(LEGACY_KEY_HEADER) && !headers.contains_key(header::AUTHORIZATION)
 }

@@ -6,11 +6,10 @@
 //! Written here rather than with tower-http's `CorsLayer` because the allow-list lives in the store and
 //! changes at runtime, and a refusal must be a clear JSON 403 rather than a response without headers.
 
-use axum::extract::{Request, State};
+use crate::json::Json;
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use crate::error::Problem;
@@ -34,55 +33,93 @@ pub fn denied() -> Response {
     res
 }
 
-pub async fn cors(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(origin) = req.headers().get(header::ORIGIN).cloned() else {
-        // Not a browser's cross-origin call (servers, curl, same-origin GETs): nothing to decide.
-        return next.run(req).await;
+/// What the CORS check decided before any handler ran.
+pub enum Decision {
+    /// No `Origin`: not a browser's cross-origin call (servers, curl, same-origin GETs).
+    NotCors,
+    /// Answered here: a refusal, or a preflight's answer.
+    Answer(Response),
+    /// An allowed actual request: the handler runs and [`expose`] decorates its answer.
+    Allowed(HeaderValue),
+}
+
+/// An origin that only the store's allow-list can judge.
+pub struct Lookup {
+    origin: HeaderValue,
+    preflight: bool,
+}
+
+/// Decides without the store when it can (no `Origin`, an unreadable one, the portal's own); `Err` when
+/// the allow-list must be read.
+pub fn check(s: &AppState, req: &Request) -> Result<Decision, Lookup> {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return Ok(Decision::NotCors);
     };
     let preflight =
         req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let Ok(origin_str) = origin.to_str() else {
-        return denied();
+        return Ok(Decision::Answer(denied()));
     };
-    let allowed = if origin_str == s.own_origin.as_ref() {
-        true
-    } else {
-        match s.keygate.origin_allowed(origin_str).await {
-            Ok(allowed) => allowed,
-            Err(e) => return Problem::internal(e).into_response(),
-        }
-    };
-    if !allowed {
-        tracing::debug!(origin = origin_str, "CORS origin denied");
-        return denied();
+    if origin_str == s.own_origin.as_ref() {
+        return Ok(allowed(origin.clone(), preflight));
     }
-    let mut res = if preflight {
-        let mut res = StatusCode::NO_CONTENT.into_response();
-        let h = res.headers_mut();
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static(ALLOW_METHODS),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(ALLOW_HEADERS),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static(PREFLIGHT_MAX_AGE),
-        );
-        res
-    } else {
-        let mut res = next.run(req).await;
-        res.headers_mut().insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSE_HEADERS),
-        );
-        res
-    };
+    Err(Lookup {
+        origin: origin.clone(),
+        preflight,
+    })
+}
+
+impl Lookup {
+    pub async fn decide(self, s: &AppState) -> Decision {
+        // `to_str` succeeded in `check`; a failure here would be a bug, answered as a refusal.
+        let Ok(origin_str) = self.origin.to_str() else {
+            return Decision::Answer(denied());
+        };
+        match s.keygate.origin_allowed(origin_str).await {
+            Ok(true) => allowed(self.origin, self.preflight),
+            Ok(false) => {
+                tracing::debug!(origin = origin_str, "CORS origin denied");
+                Decision::Answer(denied())
+            }
+            Err(e) => Decision::Answer(Problem::internal(e).into_response()),
+        }
+    }
+}
+
+fn allowed(origin: HeaderValue, preflight: bool) -> Decision {
+    if !preflight {
+        return Decision::Allowed(origin);
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOW_METHODS),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOW_HEADERS),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(PREFLIGHT_MAX_AGE),
+    );
+    allow_origin(&mut res, origin);
+    Decision::Answer(res)
+}
+
+/// The headers of an allowed actual request's answer.
+pub fn expose(res: &mut Response, origin: HeaderValue) {
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSE_HEADERS),
+    );
+    allow_origin(res, origin);
+}
+
+fn allow_origin(res: &mut Response, origin: HeaderValue) {
     let h = res.headers_mut();
     // The caller's own origin, never `*`; caches must keep answers per origin.
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
-    res
 }

@@ -1,9 +1,9 @@
 //! The two error shapes of the HTTP API, each mapped in one place: RFC 6749 error JSON on OAuth
 //! endpoints, RFC 9457 problem details everywhere else.
 
+use crate::json::Json;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use keygate_lib::{ManageError, OAuthError, OAuthErrorCode};
 use serde::Serialize;
 use utoipa::ToSchema;

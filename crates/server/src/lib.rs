@@ -11,7 +11,6 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod bootstrap;
@@ -19,10 +18,13 @@ pub mod caller;
 pub mod client_addr;
 pub mod config;
 pub mod cors;
+pub mod deadline;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod hooks;
+pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -83,19 +85,10 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal("a request handler panicked").into_response()
         }))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(http.request_timeout_secs),
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::cors))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            caller::legacy_deprecation_headers,
-        ))
+        .layer(deadline::DeadlineLayer::new(Duration::from_secs(
+            http.request_timeout_secs,
+        )))
+        .layer(edge::EdgeLayer::new(state.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(http.max_body_bytes));
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -8,15 +8,13 @@ mod http;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
-use crate::state::AppState;
 pub use http::HttpMetrics;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -98,20 +96,32 @@ impl Metrics {
     }
 }
 
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// One request's route, method and start, taken before its handler runs and recorded with its status.
+pub struct RequestTiming {
     // The matched path is an `Arc<str>` inside: holding it across the handler costs a reference count,
     // not a copy of the route.
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let method = req.method().clone();
-    let start = Instant::now();
-    let res = next.run(req).await;
-    state.metrics.http.record(
-        route.as_ref().map(MatchedPath::as_str),
-        &method,
-        res.status().as_u16(),
-        start.elapsed(),
-    );
-    res
+    route: Option<MatchedPath>,
+    method: Method,
+    start: Instant,
+}
+
+impl RequestTiming {
+    pub fn start(req: &Request) -> Self {
+        Self {
+            route: req.extensions().get::<MatchedPath>().cloned(),
+            method: req.method().clone(),
+            start: Instant::now(),
+        }
+    }
+
+    pub fn record(&self, metrics: &Metrics, status: u16) {
+        metrics.http.record(
+            self.route.as_ref().map(MatchedPath::as_str),
+            &self.method,
+            status,
+            self.start.elapsed(),
+        );
+    }
 }
 
 #[cfg(test)]

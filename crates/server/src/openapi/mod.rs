@@ -9,8 +9,8 @@ pub mod schemas;
 
 use std::sync::OnceLock;
 
+use crate::json::Json;
 use axum::extract::State;
-use axum::Json;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Server};

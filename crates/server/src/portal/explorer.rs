@@ -4,11 +4,12 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use serde_json::json;
 
 use super::extract::{CheckedForm, SignedIn};
 use super::ui::{self, esc};
+use crate::json::Json;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -1,11 +1,11 @@
 //! `POST /auth` and `POST /auth/refresh`: API keys exchanged for access tokens (server-side
 //! integrations). Errors are problem details with a short `error` code clients can branch on.
 
+use crate::json::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use keygate_lib::auth::{AuthError, AuthToken};
 use keygate_lib::lockout::Attempt;
 use serde::Deserialize;

@@ -1,9 +1,9 @@
 //! Liveness, readiness and metrics.
 
+use crate::json::Json;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -2,10 +2,10 @@
 //! them: `{"key", "eventKey", "hookUrl", "status"}`; the signing secret appears once, on creation and on
 //! rotation.
 
+use crate::json::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use keygate_core::scope::Scope;
 use keygate_core::time::format_rfc3339;
 use keygate_lib::hooks::{HookError, HookView};

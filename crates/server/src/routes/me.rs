@@ -1,8 +1,8 @@
 //! `GET /v1/me`: who the caller is, through whichever door. The smallest protected resource, and the one
 //! every credential type is tested against.
 
+use crate::json::Json;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use keygate_core::claims::ActClaim;
 use keygate_core::ids::UserId;
 use keygate_core::scope::ScopeSet;

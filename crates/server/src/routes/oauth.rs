@@ -1,9 +1,9 @@
 //! `POST /oauth/token`, `/oauth/revoke`, `/oauth/introspect`.
 
+use crate::json::Json;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keygate_lib::lockout::Attempt;

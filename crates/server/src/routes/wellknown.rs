@@ -1,9 +1,9 @@
 //! Discovery documents and the JWKS.
 
+use crate::json::Json;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use crate::openapi::schemas::{Jwks, ServerMetadata};
 use crate::routes::table::Routes;

@@ -1,10 +1,10 @@
 //! The admin API's credentials of integrations: API keys (with their JWT assertion keys), domain keys and
 //! legacy keys.
 
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
-use axum::Json;
 use keygate_lib::api_keys::{CreateApiKey, SetAssertionKey};
 use keygate_lib::domain_keys::CreateDomainKey;
 use keygate_lib::legacy::{CreateLegacyKey, LegacyKeyView, LegacyKeyWithSecret};

@@ -3,13 +3,13 @@
 
 pub mod keys;
 
+use crate::json::Json;
 use axum::extract::FromRequestParts;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use keygate_lib::api_keys::AuditFilter;
 use keygate_lib::manage::{CreateAccount, CreateApp, CreateUser, UpdateAccount, UpdateApp, UpdateUser};
 use keygate_lib::views::{

@@ -1,9 +1,9 @@
 //! Email opt-in status: per address (statuses belong to addresses, shared by the contacts holding them),
 //! and per contact.
 
+use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use keygate_core::contact::{EmailField, EmailStatus, EmailStatusRecord, OptOutBy};
 use keygate_core::time::format_rfc3339;
 use serde::{Deserialize, Serialize};

@@ -5,10 +5,10 @@ pub(crate) mod emails;
 mod list;
 pub mod view;
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use crate::json::Json;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use keygate_core::contact::{ContactInput, ContactPatch, DuplicateOption};
 
 use serde_json::Value;
@@ -93,7 +93,8 @@ fn contact_with_status(
 pub(crate) async fn list(
     State(s): State<AppState>,
     Caller(p): Caller,
-    OriginalUri(uri): OriginalUri,
+    // Routes are not nested, so the URI is the one the client sent.
+    uri: Uri,
 ) -> Result<Response, Problem> {
     let query = list::parse(uri.query())?;
     let page = s
@@ -140,7 +141,7 @@ pub(crate) async fn list(
 pub(crate) async fn create(
     State(s): State<AppState>,
     Caller(p): Caller,
-    OriginalUri(uri): OriginalUri,
+    uri: Uri,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> Result<Response, Problem> {
     let c = s
@@ -192,7 +193,7 @@ fn with_location(mut res: Response, collection: &axum::http::Uri, id: i64) -> Re
 pub(crate) async fn upsert(
     State(s): State<AppState>,
     Caller(p): Caller,
-    OriginalUri(uri): OriginalUri,
+    uri: Uri,
     ApiJson(mut fields): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<Response, Problem> {
     let option = match fields.remove("duplicate_option") {
