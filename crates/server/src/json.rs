@@ -2,9 +2,9 @@
 //!
 //! Rather than `axum::Json` as a response because that one serializes into a 128-byte `BytesMut`:
 //! nearly every answer of the API is longer, so it grows the buffer once or twice, and writes every
-//! piece through `bytes`' writer, which together cost as much as serializing a small answer does
-//! (callgrind, `bench/`'s `me_bearer`). A `Vec` sized for a typical answer grows at most once and hands
-//! its memory to the body without a copy.
+//! piece through `bytes`' writer: about 700 instructions on `/v1/me`, a fifth of what serializing it
+//! costs (`bench/ --callgrind`). A `Vec` sized for a typical answer grows at most once and hands its
+//! memory to the body without a copy.
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
