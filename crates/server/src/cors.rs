@@ -6,13 +6,13 @@
 //! Written here rather than with tower-http's `CorsLayer` because the allow-list lives in the store and
 //! changes at runtime, and a refusal must be a clear JSON 403 rather than a response without headers.
 
-use crate::json::Json;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::Problem;
+use crate::json::Json;
 use crate::state::AppState;
 
 /// Only the methods and request headers the API uses.
@@ -35,12 +35,11 @@ pub fn denied() -> Response {
 
 /// What the CORS check decided before any handler ran.
 pub enum Decision {
-    /// No `Origin`: not a browser's cross-origin call (servers, curl, same-origin GETs).
-    NotCors,
+    /// The handler runs. With an allowed origin, [`expose`] decorates its answer; without one, the
+    /// request had no `Origin` (servers, curl, same-origin GETs): not a browser's cross-origin call.
+    Pass(Option<HeaderValue>),
     /// Answered here: a refusal, or a preflight's answer.
     Answer(Response),
-    /// An allowed actual request: the handler runs and [`expose`] decorates its answer.
-    Allowed(HeaderValue),
 }
 
 /// An origin that only the store's allow-list can judge.
@@ -53,7 +52,7 @@ pub struct Lookup {
 /// the allow-list must be read.
 pub fn check(s: &AppState, req: &Request) -> Result<Decision, Lookup> {
     let Some(origin) = req.headers().get(header::ORIGIN) else {
-        return Ok(Decision::NotCors);
+        return Ok(Decision::Pass(None));
     };
     let preflight =
         req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
@@ -88,7 +87,7 @@ impl Lookup {
 
 fn allowed(origin: HeaderValue, preflight: bool) -> Decision {
     if !preflight {
-        return Decision::Allowed(origin);
+        return Decision::Pass(Some(origin));
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     let h = res.headers_mut();

@@ -4,8 +4,9 @@
 //! One hand-written tower layer rather than three `axum::middleware::from_fn` functions, because each
 //! of those costs every request two allocations (its boxed future and a boxed `Next`) and clones of the
 //! routes below it, and moves its future between boxes: 3,300 instructions, a sixth of a static
-//! answer's (`bench/`'s `healthz`, counted with `--callgrind`). Here a request that needs no store lookup allocates nothing; only a
-//! cross-origin call whose origin must be read from the allow-list is boxed.
+//! answer's (`bench/`'s `healthz`, counted with `--callgrind`). Here a request that needs no store
+//! lookup allocates nothing; only a cross-origin call whose origin must be read from the allow-list is
+//! boxed.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -114,15 +115,10 @@ where
         };
         let legacy = caller::uses_legacy_key(req.headers());
         let stage = match cors::check(&self.state, &req) {
-            Ok(Decision::NotCors) => Stage::Handler {
+            Ok(Decision::Pass(origin)) => Stage::Handler {
                 fut: self.inner.call(req),
                 legacy,
-                origin: None,
-            },
-            Ok(Decision::Allowed(origin)) => Stage::Handler {
-                fut: self.inner.call(req),
-                legacy,
-                origin: Some(origin),
+                origin,
             },
             Ok(Decision::Answer(res)) => Stage::Answered { res: Some(res) },
             Err(lookup) => {
@@ -134,14 +130,9 @@ where
                     fut: Box::pin(async move {
                         match lookup.decide(&state).await {
                             Decision::Answer(res) => res,
-                            Decision::Allowed(origin) => {
+                            Decision::Pass(origin) => {
                                 let Ok(mut res) = inner.call(req).await;
-                                decorate(&state, &mut res, legacy, Some(origin));
-                                res
-                            }
-                            Decision::NotCors => {
-                                let Ok(mut res) = inner.call(req).await;
-                                decorate(&state, &mut res, legacy, None);
+                                decorate(&state, &mut res, legacy, origin);
                                 res
                             }
                         }
