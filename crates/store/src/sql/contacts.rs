@@ -70,35 +70,39 @@ macro_rules! insert_new_contacts {
             .map(|(_, c)| ContactValues::of(c))
             .collect::<Result<Vec<_>>>()?;
         let in_pieces: bool = $in_pieces;
-        let lengths: Vec<usize> = if in_pieces {
-            piece_lengths(rows.len()).collect()
+        // Each piece's rows, as a range of `rows` (and of `values`).
+        let mut at = 0;
+        let pieces: Vec<std::ops::Range<usize>> = if in_pieces {
+            piece_lengths(rows.len())
+                .map(|len| {
+                    at += len;
+                    at - len..at
+                })
+                .collect()
         } else {
-            vec![rows.len()]
+            vec![0..rows.len()]
         };
         // One row (an upsert's creation) is always the same text, and so is every piece.
-        let prepared = |len: usize| in_pieces || len == 1;
-        let mut at = 0;
-        for &len in &lengths {
+        let prepared = |piece: &std::ops::Range<usize>| in_pieces || piece.len() == 1;
+        for piece in &pieces {
             let mut contacts =
                 QueryBuilder::new(concat!("INSERT INTO contacts (", contact_write_columns!(), ") "));
             contacts.push_values(
-                rows[at..at + len].iter().zip(&values[at..at + len]),
+                rows[piece.clone()].iter().zip(&values[piece.clone()]),
                 |mut row, ((account, _), v)| {
                     bind_contact!(push_bind, row, account.as_str(), v);
                 },
             );
             contacts
                 .build()
-                .persistent(prepared(len))
+                .persistent(prepared(piece))
                 .execute(&mut *$tx)
                 .await
                 .map_err(|e| write_error(e, "a new contact".into(), "its account".into()))?;
-            at += len;
         }
-        let mut at = 0;
-        for &len in &lengths {
+        for piece in &pieces {
             let mut events = QueryBuilder::new(concat!("INSERT INTO events (", event_columns!(), ") "));
-            events.push_values(&rows[at..at + len], |mut row, (account, c)| {
+            events.push_values(&rows[piece.clone()], |mut row, (account, c)| {
                 row.push_bind(account.as_str())
                     .push_bind(CONTACT_ADD)
                     .push_bind("contact")
@@ -107,10 +111,9 @@ macro_rules! insert_new_contacts {
             });
             events
                 .build()
-                .persistent(prepared(len))
+                .persistent(prepared(piece))
                 .execute(&mut *$tx)
                 .await?;
-            at += len;
         }
     }};
 }
