@@ -1,12 +1,13 @@
 //! The two error shapes of the HTTP API, each mapped in one place: RFC 6749 error JSON on OAuth
 //! endpoints, RFC 9457 problem details everywhere else.
 
-use crate::json::Json;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keygate_lib::{ManageError, OAuthError, OAuthErrorCode};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::json::Json;
 
 /// An OAuth endpoint's error response; the status follows from the error code unless overridden
 /// (413 for an oversized body, 429 when over a limit).

@@ -9,13 +9,13 @@ pub mod schemas;
 
 use std::sync::OnceLock;
 
-use crate::json::Json;
 use axum::extract::State;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 
+use crate::json::Json;
 use crate::routes::table::Routes;
 use crate::routes::{self, xmlrpc};
 use crate::state::AppState;

@@ -1,7 +1,6 @@
 //! `POST /auth` and `POST /auth/refresh`: API keys exchanged for access tokens (server-side
 //! integrations). Errors are problem details with a short `error` code clients can branch on.
 
-use crate::json::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -15,6 +14,7 @@ use crate::caller::bearer_token;
 use crate::client_addr::ClientAddr;
 use crate::error::{no_store, refusal, Problem};
 use crate::extract::parse_form;
+use crate::json::Json;
 use crate::openapi::{examples, responses as r};
 use crate::routes::table::Routes;
 use crate::state::AppState;

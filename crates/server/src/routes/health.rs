@@ -1,6 +1,5 @@
 //! Liveness, readiness and metrics.
 
-use crate::json::Json;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -8,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::Problem;
+use crate::json::Json;
 use crate::routes::table::Routes;
 use crate::state::AppState;
 

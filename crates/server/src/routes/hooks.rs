@@ -2,7 +2,6 @@
 //! them: `{"key", "eventKey", "hookUrl", "status"}`; the signing secret appears once, on creation and on
 //! rotation.
 
-use crate::json::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,6 +16,7 @@ use crate::caller::Caller;
 use crate::error::Problem;
 use crate::extract::ApiJson;
 use crate::hooks::handshake;
+use crate::json::Json;
 use crate::openapi::responses as r;
 use crate::routes::table::Routes;
 use crate::state::AppState;

@@ -1,7 +1,6 @@
 //! `GET /v1/me`: who the caller is, through whichever door. The smallest protected resource, and the one
 //! every credential type is tested against.
 
-use crate::json::Json;
 use axum::response::{IntoResponse, Response};
 use keygate_core::claims::ActClaim;
 use keygate_core::ids::UserId;
@@ -10,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::caller::Caller;
+use crate::json::Json;
 use crate::openapi::responses as r;
 use crate::routes::table::Routes;
 

@@ -1,6 +1,5 @@
 //! `POST /oauth/token`, `/oauth/revoke`, `/oauth/introspect`.
 
-use crate::json::Json;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +15,7 @@ use keygate_lib::{Keygate, OAuthError, OAuthErrorCode};
 use crate::client_addr::ClientAddr;
 use crate::error::{no_store, refusal, OAuthErrorResponse};
 use crate::extract::OAuthForm;
+use crate::json::Json;
 use crate::metrics::IssuedBy;
 use crate::openapi::examples;
 use crate::openapi::responses as r;

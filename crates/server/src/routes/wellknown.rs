@@ -1,10 +1,10 @@
 //! Discovery documents and the JWKS.
 
-use crate::json::Json;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
+use crate::json::Json;
 use crate::openapi::schemas::{Jwks, ServerMetadata};
 use crate::routes::table::Routes;
 use crate::state::AppState;

@@ -1,7 +1,6 @@
 //! The admin API's credentials of integrations: API keys (with their JWT assertion keys), domain keys and
 //! legacy keys.
 
-use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
@@ -14,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::{created, ok, Admin, ApiResult, RotateSecret};
 use crate::extract::{ApiJson, OptionalApiJson};
+use crate::json::Json;
 use crate::openapi::responses as r;
 use crate::routes::table::Routes;
 use crate::state::AppState;

@@ -3,7 +3,6 @@
 
 pub mod keys;
 
-use crate::json::Json;
 use axum::extract::FromRequestParts;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -22,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Problem;
 use crate::extract::{ApiJson, OptionalApiJson};
+use crate::json::Json;
 use crate::openapi::responses as r;
 use crate::routes::table::Routes;
 use crate::state::AppState;

@@ -1,7 +1,6 @@
 //! Email opt-in status: per address (statuses belong to addresses, shared by the contacts holding them),
 //! and per contact.
 
-use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use keygate_core::contact::{EmailField, EmailStatus, EmailStatusRecord, OptOutBy};
@@ -14,6 +13,7 @@ use super::view::contact_problem;
 use crate::caller::Caller;
 use crate::error::Problem;
 use crate::extract::ApiJson;
+use crate::json::Json;
 use crate::openapi::responses as r;
 use crate::state::AppState;
 

@@ -5,7 +5,6 @@ pub(crate) mod emails;
 mod list;
 pub mod view;
 
-use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +15,7 @@ use serde_json::Value;
 use crate::caller::Caller;
 use crate::error::Problem;
 use crate::extract::ApiJson;
+use crate::json::Json;
 use crate::openapi::examples;
 use crate::routes::table::Routes;
 use crate::state::AppState;
