@@ -10,6 +10,7 @@
 //! scenario turns it on before its warm-up, zeroes the counters when the window opens, dumps them when
 //! it closes and turns it off again: the instructions of the window, divided by its answers.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -21,24 +22,20 @@ const OUT_FILE: &str = "callgrind.out";
 /// Where each window's dump is kept, relative to where the harness runs (the workspace, by `bench/run`).
 pub const KEPT: &str = "target/callgrind";
 
-/// The server's command line under callgrind, its dumps written in `dir`.
-pub fn command(binary: &Path, dir: &Path, pin_cpu: Option<usize>) -> anyhow::Result<Command> {
+/// What the server's command line starts with under callgrind (Valgrind and its options, before the
+/// binary), its dumps written in `dir`.
+pub fn launcher(dir: &Path) -> anyhow::Result<Vec<OsString>> {
     if !procfs::on_path("valgrind") || !procfs::on_path("callgrind_control") {
         bail!("--callgrind needs Valgrind (`valgrind` and `callgrind_control` on the PATH)");
     }
-    let mut c = match pin_cpu {
-        Some(cpu) => {
-            let mut c = Command::new("taskset");
-            c.arg("-c").arg(cpu.to_string()).arg("valgrind");
-            c
-        }
-        None => Command::new("valgrind"),
-    };
-    c.arg("--tool=callgrind")
-        .arg("--instr-atstart=no")
-        .arg(format!("--callgrind-out-file={}", dir.join(OUT_FILE).display()))
-        .arg(binary);
-    Ok(c)
+    let mut out_file = OsString::from("--callgrind-out-file=");
+    out_file.push(dir.join(OUT_FILE));
+    Ok(vec![
+        "valgrind".into(),
+        "--tool=callgrind".into(),
+        "--instr-atstart=no".into(),
+        out_file,
+    ])
 }
 
 /// The running server's callgrind.

@@ -80,15 +80,18 @@ impl Server {
         let log_path = dir.join("server.log");
         let log = std::fs::File::create(&log_path)?;
 
-        let mut command = if options.callgrind {
-            callgrind::command(&binary, &dir, options.pin_cpu)?
-        } else if let Some(cpu) = options.pin_cpu {
-            let mut c = Command::new("taskset");
-            c.arg("-c").arg(cpu.to_string()).arg(&binary);
-            c
+        // The binary, behind Valgrind when counting instructions, behind `taskset` when pinned.
+        let mut argv = if options.callgrind {
+            callgrind::launcher(&dir)?
         } else {
-            Command::new(&binary)
+            Vec::new()
         };
+        argv.push(binary.clone().into_os_string());
+        if let Some(cpu) = options.pin_cpu {
+            argv.splice(0..0, ["taskset".into(), "-c".into(), cpu.to_string().into()]);
+        }
+        let mut command = Command::new(&argv[0]);
+        command.args(&argv[1..]);
         clean_environment(&mut command);
         command
             .arg("--config")
