@@ -13,7 +13,7 @@ use http::header::AUTHORIZATION;
 use http::Method;
 
 use crate::http::{request, value, Conn};
-use crate::load::{CpuMeter, LoadSettings, Measured};
+use crate::load::{BusyPoll, CpuMeter, LoadSettings, Measured};
 use crate::procfs;
 use crate::scenarios::{contact_body, Seed};
 use crate::stats::Latencies;
@@ -99,6 +99,8 @@ pub async fn run(
 
     let meter = CpuMeter::new(settings.server_pid, settings.database_comm);
     procfs::reset_peak_rss(settings.server_pid);
+    // The receiver runs on the generator's thread: deliveries must not pay for waking it either.
+    let busy_poll = BusyPoll::start(settings.busy_poll);
     let before = meter.sample();
     let start = Instant::now();
 
@@ -165,6 +167,7 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let after = meter.sample();
+    drop(busy_poll);
     let peak_rss = procfs::status_bytes(settings.server_pid, "VmHWM");
 
     let inbox = inbox.lock().unwrap_or_else(|p| p.into_inner());

@@ -60,6 +60,38 @@ pub struct LoadSettings {
     /// Count the server's instructions in the window (the server runs under callgrind), keeping the
     /// dump under this name.
     pub callgrind: Option<(Callgrind, String)>,
+    /// Keep the load generator's thread busy while it waits for answers (see [`BusyPoll`]).
+    pub busy_poll: bool,
+}
+
+/// While alive, keeps the load generator's runtime thread from sleeping: a task that only yields, so
+/// the thread checks its sockets without blocking, over and over.
+///
+/// Why: on loopback the server's CPU delivers every answer into the generator's socket, and if the
+/// generator's thread sleeps, wakes it, which on a virtual machine is an inter-processor interrupt
+/// that exits to the hypervisor. Whenever the server is faster than the generator's wake-ups (tokens:
+/// about 10 µs of the server's kernel time per answer), the server's CPU per request then measures
+/// the harness, work a server on a network never does (there, the client's machine wakes the
+/// client). A generator that never sleeps leaves no one to wake. Only used when the generator has a
+/// CPU of its own (pinned); otherwise it would take the server's.
+pub struct BusyPoll(tokio::task::JoinHandle<()>);
+
+impl BusyPoll {
+    pub fn start(enabled: bool) -> Option<BusyPoll> {
+        enabled.then(|| {
+            BusyPoll(tokio::spawn(async {
+                loop {
+                    tokio::task::yield_now().await;
+                }
+            }))
+        })
+    }
+}
+
+impl Drop for BusyPoll {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// What one scenario measured.
@@ -236,6 +268,7 @@ pub async fn run(settings: LoadSettings, workload: Workload) -> Measured {
             callgrind_error = Some(e);
         }
     }
+    let busy_poll = BusyPoll::start(settings.busy_poll);
     let start = Instant::now();
     let measure_from = start + settings.warmup;
     let until = measure_from + settings.duration;
@@ -262,6 +295,7 @@ pub async fn run(settings: LoadSettings, workload: Workload) -> Measured {
     tokio::time::sleep_until(until.into()).await;
     let after = meter.sample();
     let window = window_start.elapsed();
+    drop(busy_poll);
     let peak_rss = procfs::status_bytes(settings.server_pid, "VmHWM");
     let instructions = match callgrind {
         Some((cg, name)) if callgrind_error.is_none() => match cg.dump_instructions(name).await {

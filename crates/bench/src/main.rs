@@ -62,6 +62,10 @@ struct Args {
     /// Do not pin the server and the load generator to different CPUs
     #[arg(long)]
     no_pin: bool,
+    /// Let the load generator sleep while it waits for answers, so that the server's CPU also pays for
+    /// waking it (by default, when pinned, it never sleeps; see docs/benchmarks.md)
+    #[arg(long)]
+    sleeping_generator: bool,
     /// Run the server under Valgrind's callgrind and report the instructions it executes per request:
     /// to compare two builds on a noisy machine (times mean nothing then; see docs/benchmarks.md)
     #[arg(long)]
@@ -210,6 +214,12 @@ async fn run(
         ),
         None => println!("- not pinned (needs taskset and 2 CPUs): server and load generator share the CPUs"),
     }
+    let busy_poll = pinning.is_some() && !args.sleeping_generator;
+    if busy_poll {
+        println!("- load generator busy-polls its sockets: the server never pays for waking it on loopback");
+    } else if pinning.is_some() {
+        println!("- load generator sleeps between answers (--sleeping-generator): the server's CPU includes waking it");
+    }
     if args.callgrind {
         println!(
             "- server under Valgrind's callgrind (--callgrind): instructions per request, user space only"
@@ -265,7 +275,7 @@ async fn run(
             None => println!("## {}", server.store),
         }
         println!();
-        let result = run_store(&args, &selected, &mut server, postgres.is_some()).await;
+        let result = run_store(&args, &selected, &mut server, postgres.is_some(), busy_poll).await;
         let log = server.log_tail();
         server.stop().await;
         let (rows, seeded_rss) = match result {
@@ -311,6 +321,8 @@ async fn run_store(
     selected: &[&'static str],
     server: &mut Server,
     postgres: bool,
+    // The generator never sleeps ([`load::BusyPoll`]): only when it has a CPU of its own.
+    busy_poll: bool,
 ) -> anyhow::Result<(Vec<Row>, Rss)> {
     let mut seed = scenarios::seed(server, args.contacts.max(1)).await?;
     if selected.contains(&"refresh_token") {
@@ -327,6 +339,7 @@ async fn run_store(
         // Backends of a local PostgreSQL; their CPU is the database's share of each request.
         database_comm: postgres.then_some("postgres"),
         callgrind: None,
+        busy_poll,
     };
     let mut rows = Vec::new();
     for &name in selected {
