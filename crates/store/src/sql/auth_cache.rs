@@ -9,14 +9,16 @@
 //! or is cancelled, after its commit but before the second move.
 
 use std::future::Future;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keygate_core::model::{Account, ApiKey, App, LegacyKey};
 use quick_cache::sync::Cache;
-use quick_cache::UnitWeighter;
+use quick_cache::{Equivalent, UnitWeighter};
 
 use super::auth_epoch::{AuthEpoch, Counter};
+use super::liveness::LiveKey;
 use crate::{AuthStreak, Result};
 
 /// How long any cached answer is used at most, epoch or not.
@@ -37,9 +39,9 @@ pub(super) fn hex(bytes: &[u8]) -> String {
 
 /// One kind of answer by its key. foldhash, seeded at random per process, in place of SipHash: the
 /// keys are ids and keyed hashes, and every authenticated request hashes at least one.
-pub(super) type Answers<T> = Cache<String, Tagged<T>, UnitWeighter, foldhash::fast::RandomState>;
+pub(super) type Answers<T, K = String> = Cache<K, Tagged<T>, UnitWeighter, foldhash::fast::RandomState>;
 
-fn answers<T: Clone>() -> Answers<T> {
+fn answers<T: Clone, K: Eq + Hash>() -> Answers<T, K> {
     Answers::with(
         ENTRIES,
         ENTRIES as u64,
@@ -67,7 +69,7 @@ pub(super) struct AuthCache {
     pub(super) streaks: Answers<Option<AuthStreak>>,
     /// Liveness answers that were `Live`, until the time they stop being so on their own (a key session's
     /// end; `i64::MAX` for a grant or an app's token).
-    pub(super) live: Answers<i64>,
+    pub(super) live: Answers<i64, LiveKey>,
 }
 
 impl std::fmt::Debug for AuthCache {
@@ -102,15 +104,20 @@ impl AuthCache {
     }
 
     /// The cached answer for `key`, if it was read in `epoch` and is young enough.
-    pub(super) fn fresh<T: Clone>(map: &Answers<T>, key: &str, epoch: u64) -> Option<T> {
+    pub(super) fn fresh<T, K, Q>(map: &Answers<T, K>, key: &Q, epoch: u64) -> Option<T>
+    where
+        T: Clone,
+        K: Eq + Hash,
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
         map.get(key)
             .filter(|hit| hit.epoch == epoch && hit.at.elapsed() < MAX_AGE)
             .map(|hit| hit.value)
     }
 
-    pub(super) fn keep<T: Clone>(map: &Answers<T>, key: &str, epoch: u64, value: T) {
+    pub(super) fn keep<T: Clone, K: Eq + Hash>(map: &Answers<T, K>, key: impl Into<K>, epoch: u64, value: T) {
         map.insert(
-            key.to_owned(),
+            key.into(),
             Tagged {
                 epoch,
                 at: Instant::now(),

@@ -48,13 +48,13 @@ pub(super) async fn cached_streaks(db: &SqlStore, subjects: &[&str]) -> Result<V
     };
     let mut found = Vec::new();
     for subject in subjects {
-        match AuthCache::fresh(&db.auth.streaks, subject, epoch) {
+        match AuthCache::fresh(&db.auth.streaks, *subject, epoch) {
             Some(streak) => found.extend(streak),
             None => {
                 let all = streaks(db, subjects).await?;
                 for subject in subjects {
                     let streak = all.iter().find(|s| s.subject == *subject).cloned();
-                    AuthCache::keep(&db.auth.streaks, subject, epoch, streak);
+                    AuthCache::keep(&db.auth.streaks, *subject, epoch, streak);
                 }
                 return Ok(all);
             }
