@@ -26,9 +26,9 @@ struct Verified {
     kid: String,
     nbf: i64,
     exp: i64,
-    /// Built from the claims when the token was verified: a hit copies it (its ids and a pointer to the
-    /// claims) rather than parsing and validating the account, credential, user and scope again.
-    principal: Principal,
+    /// Built from the claims when the token was verified: a hit shares it rather than parsing and
+    /// validating the account, credential, user and scope again, or copying its ids.
+    principal: Arc<Principal>,
 }
 
 impl VerifiedTokens {
@@ -55,7 +55,7 @@ impl VerifiedTokens {
         key_known: impl Fn(&str) -> bool,
         now: i64,
         leeway: i64,
-    ) -> Option<Result<Principal, TokenRejection>> {
+    ) -> Option<Result<Arc<Principal>, TokenRejection>> {
         let cache = self.cache.as_ref()?;
         let hit = cache.get(token)?;
         if !key_known(&hit.kid) {
@@ -73,7 +73,7 @@ impl VerifiedTokens {
     }
 
     /// Remembers a verified token and its caller (whose claims are the token's).
-    pub(crate) fn insert(&self, token: &str, kid: String, principal: &Principal) {
+    pub(crate) fn insert(&self, token: &str, kid: String, principal: &Arc<Principal>) {
         let (Some(cache), Some(claims)) = (&self.cache, principal.claims.as_ref()) else {
             return;
         };
@@ -96,7 +96,7 @@ mod tests {
 
     const APP: &str = "abcdefghijklmnopqrstuvwx";
 
-    fn principal(nbf: i64, exp: i64) -> Principal {
+    fn principal(nbf: i64, exp: i64) -> Arc<Principal> {
         let claims = Arc::new(AccessTokenClaims {
             iss: "https://kg.example".into(),
             sub: APP.into(),
@@ -113,7 +113,7 @@ mod tests {
             origin: None,
             act: None,
         });
-        Principal::from_claims(claims).unwrap()
+        Arc::new(Principal::from_claims(claims).unwrap())
     }
 
     const T: i64 = 1_800_000_000;
@@ -132,6 +132,7 @@ mod tests {
                 .unwrap()
                 .unwrap()
                 .claims
+                .as_ref()
                 .unwrap()
                 .jti,
             "at_1"

@@ -205,14 +205,14 @@ impl Keygate {
     ) -> Result<Arc<AccessTokenClaims>, TokenRejection> {
         let t = now();
         if let Some(known) = self.verified_before(token, t) {
-            return known.and_then(|p| p.claims.ok_or(TokenRejection::BadClaims));
+            return known.and_then(|p| p.claims.clone().ok_or(TokenRejection::BadClaims));
         }
         self.verify_signature(token).await.map(|(_, claims)| claims)
     }
 
     /// The caller of a token whose signature was verified before, if the cache of verified tokens
     /// still holds it and its key is still in the keyring.
-    fn verified_before(&self, token: &str, t: i64) -> Option<Result<Principal, TokenRejection>> {
+    fn verified_before(&self, token: &str, t: i64) -> Option<Result<Arc<Principal>, TokenRejection>> {
         let keys = self.keyring().current();
         self.verified_tokens().get(
             token,
@@ -274,13 +274,14 @@ impl Keygate {
 
     /// The full check a resource server makes: signature and claims, then revocation and the status of
     /// the grant, app, account and user, so a revocation or suspension takes effect on the next request.
-    pub async fn validate_access_token(&self, token: &str) -> Result<Principal, TokenRejection> {
+    /// The caller is shared with the cache of verified tokens: a hot token's caller is never copied.
+    pub async fn validate_access_token(&self, token: &str) -> Result<Arc<Principal>, TokenRejection> {
         let t = now();
         let p = match self.verified_before(token, t) {
             Some(known) => known?,
             None => {
                 let (kid, claims) = self.verify_signature(token).await?;
-                let p = Principal::from_claims(claims)?;
+                let p = Arc::new(Principal::from_claims(claims)?);
                 self.verified_tokens().insert(token, kid, &p);
                 p
             }
@@ -335,7 +336,7 @@ impl Keygate {
         token: &str,
         origin: Option<&str>,
         own_origin: &str,
-    ) -> Result<Principal, TokenRejection> {
+    ) -> Result<Arc<Principal>, TokenRejection> {
         let p = self.validate_access_token(token).await?;
         if let Some(bound) = p.claims.as_ref().and_then(|c| c.origin.as_ref()) {
             return if origin == Some(bound.as_str()) {

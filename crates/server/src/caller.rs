@@ -4,6 +4,8 @@
 //! users, where the account allows it), and `X-Legacy-Key` (deprecated). `Authorization` wins when both
 //! are sent.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -19,7 +21,8 @@ use crate::state::AppState;
 
 pub const LEGACY_KEY_HEADER: &str = "x-legacy-key";
 
-pub struct Caller(pub Principal);
+/// Shared with the cache of verified tokens when it is a token's: a hot token's caller is never copied.
+pub struct Caller(pub Arc<Principal>);
 
 /// The token of an `Authorization: Bearer` header (RFC 6750 §2.1), if there is one.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -112,19 +115,19 @@ pub async fn from_headers(
     s: &AppState,
     headers: &HeaderMap,
     addr: Option<std::net::IpAddr>,
-) -> Option<Result<Principal, Problem>> {
+) -> Option<Result<Arc<Principal>, Problem>> {
     if let Some(token) = bearer_token(headers) {
         return Some(from_token(s, token, headers).await);
     }
     if let Some(value) = authorization(headers, "basic") {
-        return Some(from_basic(s, value, addr).await);
+        return Some(from_basic(s, value, addr).await.map(Arc::new));
     }
     let key = headers.get(LEGACY_KEY_HEADER).and_then(|v| v.to_str().ok())?;
-    Some(from_legacy_key(s, key, addr).await)
+    Some(from_legacy_key(s, key, addr).await.map(Arc::new))
 }
 
 /// An access token, from a header or (XML-RPC) a parameter; the request's `Origin` still applies.
-pub async fn from_token(s: &AppState, token: &str, headers: &HeaderMap) -> Result<Principal, Problem> {
+pub async fn from_token(s: &AppState, token: &str, headers: &HeaderMap) -> Result<Arc<Principal>, Problem> {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     s.keygate
         .validate_for_request(token, origin, &s.own_origin)

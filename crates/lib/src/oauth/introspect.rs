@@ -1,6 +1,7 @@
 //! Revocation (RFC 7009) and introspection (RFC 7662). Both accept access tokens (JWTs) and refresh
 //! tokens; a client only ever affects or learns about tokens issued to itself.
 
+use keygate_core::claims::AccessTokenClaims;
 use keygate_core::model::{App, ClientType, Grant, RefreshToken};
 use keygate_core::secret::SecretKind;
 use keygate_core::time::now;
@@ -118,14 +119,19 @@ impl Keygate {
                 ..Default::default()
             });
         }
-        match self.validate_access_token(token).await {
-            Ok(Principal {
+        let caller = match self.validate_access_token(token).await {
+            Ok(p) => p,
+            Err(TokenRejection::Store(e)) => return Err(e.into()),
+            Err(_) => return Ok(Introspection::default()),
+        };
+        match &*caller {
+            Principal {
                 credential: Credential::App(id),
                 claims: Some(c),
                 ..
-            }) if id == app.client_id => {
-                // The claims are shared with the cache of verified tokens; the rare last holder takes them.
-                let c = std::sync::Arc::unwrap_or_clone(c);
+            } if *id == app.client_id => {
+                // The claims are shared with the cache of verified tokens.
+                let c = AccessTokenClaims::clone(c);
                 Ok(Introspection {
                     active: true,
                     scope: Some(c.scope),
@@ -141,7 +147,6 @@ impl Keygate {
                     account: Some(c.account),
                 })
             }
-            Err(TokenRejection::Store(e)) => Err(e.into()),
             _ => Ok(Introspection::default()),
         }
     }

@@ -12,6 +12,7 @@ mod fault;
 mod params;
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -70,17 +71,17 @@ struct Session<'a> {
     addr: Option<std::net::IpAddr>,
     /// The credential of a header or the `access_token` query parameter, which replaces the key
     /// parameter of every call.
-    fixed: Option<Result<Principal, Fault>>,
+    fixed: Option<Result<Arc<Principal>, Fault>>,
     used_legacy_key: AtomicBool,
 }
 
 impl Session<'_> {
-    async fn principal(&self, key: Option<&Value>) -> Result<Principal, Fault> {
+    async fn principal(&self, key: Option<&Value>) -> Result<Arc<Principal>, Fault> {
         let p = match (&self.fixed, key) {
             (Some(fixed), _) => fixed.clone()?,
             (None, Some(Value::String(k))) if k.starts_with("kglk_") => {
                 self.used_legacy_key.store(true, Ordering::Relaxed);
-                caller::from_legacy_key(self.s, k, self.addr).await?
+                Arc::new(caller::from_legacy_key(self.s, k, self.addr).await?)
             }
             (None, Some(Value::String(token))) => {
                 caller::from_token(self.s, token.trim(), self.headers).await?
