@@ -220,12 +220,14 @@ async fn run(
         ),
         None => println!("- not pinned (needs taskset and 2 CPUs): server and load generator share the CPUs"),
     }
-    // Under callgrind CPU times mean nothing, and a generator that never sleeps would only slow
-    // `callgrind_control`, which runs on its CPU at each window's edges.
-    let busy_poll = pinning.is_some() && !args.sleeping_generator && !args.callgrind;
+    // Only a generator with a CPU of its own may keep it busy. Under callgrind CPU times mean nothing,
+    // and a generator that never sleeps would only slow `callgrind_control`, which runs on its CPU at
+    // each window's edges.
+    let timed_on_own_cpu = pinning.is_some() && !args.callgrind;
+    let busy_poll = timed_on_own_cpu && !args.sleeping_generator;
     if busy_poll {
         println!("- load generator busy-polls its sockets: the server never pays for waking it on loopback");
-    } else if pinning.is_some() && !args.callgrind {
+    } else if timed_on_own_cpu {
         println!("- load generator sleeps between answers (--sleeping-generator): the server's CPU includes waking it");
     }
     if args.callgrind {

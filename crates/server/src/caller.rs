@@ -120,10 +120,10 @@ pub async fn from_headers(
         return Some(from_token(s, token, headers).await);
     }
     if let Some(value) = authorization(headers, "basic") {
-        return Some(from_basic(s, value, addr).await.map(Arc::new));
+        return Some(from_basic(s, value, addr).await);
     }
     let key = headers.get(LEGACY_KEY_HEADER).and_then(|v| v.to_str().ok())?;
-    Some(from_legacy_key(s, key, addr).await.map(Arc::new))
+    Some(from_legacy_key(s, key, addr).await)
 }
 
 /// An access token, from a header or (XML-RPC) a parameter; the request's `Origin` still applies.
@@ -139,7 +139,11 @@ fn is_guess(e: &AuthError) -> bool {
     matches!(e, AuthError::InvalidCredentials)
 }
 
-async fn from_basic(s: &AppState, value: &str, addr: Option<std::net::IpAddr>) -> Result<Principal, Problem> {
+async fn from_basic(
+    s: &AppState,
+    value: &str,
+    addr: Option<std::net::IpAddr>,
+) -> Result<Arc<Principal>, Problem> {
     let challenge = "Basic realm=\"keygate\", charset=\"UTF-8\"";
     let Some((user, pass)) = basic_credentials(value) else {
         return Err(Problem::unauthorized(
@@ -151,6 +155,7 @@ async fn from_basic(s: &AppState, value: &str, addr: Option<std::net::IpAddr>) -
     let attempt = Attempt::from(addr).user(&user);
     kg.guarded(&attempt, kg.authenticate_basic(&user, &pass), is_guess)
         .await
+        .map(Arc::new)
         .map_err(|g| {
             refusal(g, |e| {
                 direct_problem(e, challenge, "the email or the password is wrong")
@@ -164,7 +169,7 @@ pub async fn from_legacy_key(
     s: &AppState,
     key: &str,
     addr: Option<std::net::IpAddr>,
-) -> Result<Principal, Problem> {
+) -> Result<Arc<Principal>, Problem> {
     let kg = &s.keygate;
     kg.guarded(
         &Attempt::from(addr),
@@ -172,6 +177,7 @@ pub async fn from_legacy_key(
         is_guess,
     )
     .await
+    .map(Arc::new)
     .map_err(|g| {
         refusal(g, |e| {
             direct_problem(e, "LegacyKey", "this legacy key is unknown or has been revoked")

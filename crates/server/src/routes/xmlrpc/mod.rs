@@ -81,7 +81,7 @@ impl Session<'_> {
             (Some(fixed), _) => fixed.clone()?,
             (None, Some(Value::String(k))) if k.starts_with("kglk_") => {
                 self.used_legacy_key.store(true, Ordering::Relaxed);
-                Arc::new(caller::from_legacy_key(self.s, k, self.addr).await?)
+                caller::from_legacy_key(self.s, k, self.addr).await?
             }
             (None, Some(Value::String(token))) => {
                 caller::from_token(self.s, token.trim(), self.headers).await?
