@@ -136,14 +136,17 @@ pub struct Verifier {
 /// One consistent view of the keys: who signs, who verifies, and the JWKS document.
 pub struct KeySet {
     pub signer: Signer,
-    pub verifiers: HashMap<String, Verifier>,
+    /// foldhash rather than SipHash: every bearer check served from the cache of verified tokens looks
+    /// its key id up here, and only Keygate's own ids are ever inserted (looking up an id a token chose
+    /// cannot flood a bucket).
+    pub verifiers: HashMap<String, Verifier, foldhash::fast::RandomState>,
     pub jwks: Arc<str>,
     pub records: Vec<SigningKeyRecord>,
 }
 
 impl KeySet {
     fn build(records: Vec<SigningKeyRecord>, sealer: &Sealer, now: i64) -> Result<Self, KeyError> {
-        let mut verifiers = HashMap::new();
+        let mut verifiers = HashMap::default();
         let mut published = Vec::new();
         let mut signer = None;
         for r in &records {

@@ -3,11 +3,15 @@
 //!
 //! Only the signature and header checks are skipped, and the caller the claims describe is built once.
 //! On every hit the token's times are checked again and the key that signed it must still be in the
-//! keyring; revocation and suspension are asked of the store on every request as before, so they still
-//! take effect at once, on every node.
+//! keyring. Revocation and suspension are asked of the store, unless the store leased its last `Live`
+//! answer for this token ([`LiveLease`]) and its credentials epoch has not moved since: the lease is
+//! kept with the token, so a hot token costs one look-up rather than two, and a revocation still takes
+//! effect at once, on every node.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use keygate_store::LiveLease;
 use quick_cache::sync::Cache;
 use quick_cache::UnitWeighter;
 
@@ -22,13 +26,48 @@ pub(crate) struct VerifiedTokens {
     cache: Option<Tokens>,
 }
 
-struct Verified {
+pub(crate) struct Verified {
     kid: String,
     nbf: i64,
     exp: i64,
     /// Built from the claims when the token was verified: a hit shares it rather than parsing and
     /// validating the account, credential, user and scope again, or copying its ids.
-    principal: Arc<Principal>,
+    pub(crate) principal: Arc<Principal>,
+    live: KeptLiveness,
+}
+
+impl Verified {
+    /// Whether the token's last `Live` answer still holds in the store's credentials `epoch` at `now`.
+    pub(crate) fn still_live(&self, epoch: u64, now: i64) -> bool {
+        self.live.holds(epoch, now)
+    }
+
+    pub(crate) fn keep_live(&self, lease: LiveLease) {
+        self.live.keep(lease);
+    }
+}
+
+/// A [`LiveLease`] in one atomic word, so that requests sharing the token read and replace it without a
+/// lock and never see half of one: the epoch's low 32 bits above the end's 32 (Unix seconds, good until
+/// 2106). A lease lasts two seconds at most, and the epoch cannot move 2³² times in that while, so the
+/// low bits tell epochs apart as well as all of them would. Zero is no lease (it ended in 1970).
+#[derive(Default)]
+struct KeptLiveness(AtomicU64);
+
+impl KeptLiveness {
+    fn holds(&self, epoch: u64, now: i64) -> bool {
+        // Relaxed: the word is the whole of what is shared, nothing else is published through it.
+        let word = self.0.load(Ordering::Relaxed);
+        (word >> 32) as u32 == epoch as u32 && now < i64::from(word as u32)
+    }
+
+    fn keep(&self, lease: LiveLease) {
+        let until = u32::try_from(lease.until.max(0)).unwrap_or(u32::MAX);
+        self.0.store(
+            (u64::from(lease.epoch as u32) << 32) | u64::from(until),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 impl VerifiedTokens {
@@ -47,15 +86,15 @@ impl VerifiedTokens {
         }
     }
 
-    /// The caller of a token verified before, if its key is still known (`key_known`); its times are
-    /// checked as a full verification would (with `leeway`).
+    /// A token verified before, if its key is still known (`key_known`); its times are checked as a
+    /// full verification would (with `leeway`).
     pub(crate) fn get(
         &self,
         token: &str,
         key_known: impl Fn(&str) -> bool,
         now: i64,
         leeway: i64,
-    ) -> Option<Result<Arc<Principal>, TokenRejection>> {
+    ) -> Option<Result<Arc<Verified>, TokenRejection>> {
         let cache = self.cache.as_ref()?;
         let hit = cache.get(token)?;
         if !key_known(&hit.kid) {
@@ -68,24 +107,30 @@ impl VerifiedTokens {
         } else if hit.nbf > now + leeway {
             Err(TokenRejection::NotYetValid)
         } else {
-            Ok(hit.principal.clone())
+            Ok(hit)
         })
     }
 
-    /// Remembers a verified token and its caller (whose claims are the token's).
-    pub(crate) fn insert(&self, token: &str, kid: String, principal: &Arc<Principal>) {
+    /// Remembers a verified token and its caller (whose claims are the token's); `None` when nothing is
+    /// remembered (no cache, or a caller without claims).
+    pub(crate) fn insert(
+        &self,
+        token: &str,
+        kid: String,
+        principal: &Arc<Principal>,
+    ) -> Option<Arc<Verified>> {
         let (Some(cache), Some(claims)) = (&self.cache, principal.claims.as_ref()) else {
-            return;
+            return None;
         };
-        cache.insert(
-            token.into(),
-            Arc::new(Verified {
-                kid,
-                nbf: claims.nbf,
-                exp: claims.exp,
-                principal: principal.clone(),
-            }),
-        );
+        let verified = Arc::new(Verified {
+            kid,
+            nbf: claims.nbf,
+            exp: claims.exp,
+            principal: principal.clone(),
+            live: KeptLiveness::default(),
+        });
+        cache.insert(token.into(), verified.clone());
+        Some(verified)
     }
 }
 
@@ -131,6 +176,7 @@ mod tests {
                 .get("a.b.c", known, T + 50, 30)
                 .unwrap()
                 .unwrap()
+                .principal
                 .claims
                 .as_ref()
                 .unwrap()
@@ -171,9 +217,41 @@ mod tests {
     }
 
     #[test]
+    fn keeps_a_live_answer_while_its_epoch_holds_and_until_its_end() {
+        let cache = VerifiedTokens::new(10);
+        let verified = cache
+            .insert("a.b.c", "k1".into(), &principal(T, T + 100))
+            .unwrap();
+        assert!(!verified.still_live(0, T), "no lease yet");
+        verified.keep_live(LiveLease {
+            epoch: 7,
+            until: T + 2,
+        });
+        let hit = cache.get("a.b.c", known, T + 1, 30).unwrap().unwrap();
+        assert!(hit.still_live(7, T), "the same entry, shared");
+        assert!(hit.still_live(7, T + 1));
+        assert!(!hit.still_live(7, T + 2), "the lease ended");
+        assert!(!hit.still_live(8, T), "the epoch moved");
+        assert!(
+            !hit.still_live(7 + (1 << 32) + 1, T),
+            "the high bits are not all that differs"
+        );
+        hit.keep_live(LiveLease {
+            epoch: 8,
+            until: i64::MAX,
+        });
+        assert!(hit.still_live(8, T + 1_000), "an end past 2106 is held at 2106");
+        assert!(!hit.still_live(7, T));
+        hit.keep_live(LiveLease { epoch: 9, until: -5 });
+        assert!(!hit.still_live(9, 0), "an end before 1970 never holds");
+    }
+
+    #[test]
     fn zero_entries_turns_it_off() {
         let cache = VerifiedTokens::new(0);
-        cache.insert("a.b.c", "k1".into(), &principal(T, T + 100));
+        assert!(cache
+            .insert("a.b.c", "k1".into(), &principal(T, T + 100))
+            .is_none());
         assert!(cache.get("a.b.c", known, T, 30).is_none());
     }
 }

@@ -10,6 +10,7 @@ use keygate_core::time::now;
 use keygate_core::uri::OriginPattern;
 use keygate_store::{CredentialRef, Liveness, LivenessQuery, StoreError};
 
+use crate::token_cache::Verified;
 use crate::Keygate;
 
 /// Who a token acts as.
@@ -205,14 +206,14 @@ impl Keygate {
     ) -> Result<Arc<AccessTokenClaims>, TokenRejection> {
         let t = now();
         if let Some(known) = self.verified_before(token, t) {
-            return known.and_then(|p| p.claims.clone().ok_or(TokenRejection::BadClaims));
+            return known.and_then(|v| v.principal.claims.clone().ok_or(TokenRejection::BadClaims));
         }
         self.verify_signature(token).await.map(|(_, claims)| claims)
     }
 
     /// The caller of a token whose signature was verified before, if the cache of verified tokens
     /// still holds it and its key is still in the keyring.
-    fn verified_before(&self, token: &str, t: i64) -> Option<Result<Arc<Principal>, TokenRejection>> {
+    fn verified_before(&self, token: &str, t: i64) -> Option<Result<Arc<Verified>, TokenRejection>> {
         let keys = self.keyring().current();
         self.verified_tokens().get(
             token,
@@ -277,15 +278,24 @@ impl Keygate {
     /// The caller is shared with the cache of verified tokens: a hot token's caller is never copied.
     pub async fn validate_access_token(&self, token: &str) -> Result<Arc<Principal>, TokenRejection> {
         let t = now();
-        let p = match self.verified_before(token, t) {
-            Some(known) => known?,
+        let (p, verified) = match self.verified_before(token, t) {
+            Some(known) => {
+                let verified = known?;
+                (verified.principal.clone(), Some(verified))
+            }
             None => {
                 let (kid, claims) = self.verify_signature(token).await?;
                 let p = Arc::new(Principal::from_claims(claims)?);
-                self.verified_tokens().insert(token, kid, &p);
-                p
+                let verified = self.verified_tokens().insert(token, kid, &p);
+                (p, verified)
             }
         };
+        let store = self.store();
+        if let (Some(verified), Some(epoch)) = (&verified, store.credentials_epoch()) {
+            if verified.still_live(epoch, t) {
+                return Ok(p);
+            }
+        }
         let Some(claims) = p.claims.as_deref() else {
             return Err(TokenRejection::BadClaims);
         };
@@ -310,9 +320,8 @@ impl Keygate {
             // Never in a token: these are presented with each request.
             Credential::LegacyKey(_) | Credential::Basic(_) => return Err(TokenRejection::BadClaims),
         };
-        let liveness = self
-            .store()
-            .liveness(&LivenessQuery {
+        let (liveness, lease) = store
+            .leased_liveness(&LivenessQuery {
                 jti: &claims.jti,
                 credential: credential_ref,
                 account: &claims.account,
@@ -322,6 +331,9 @@ impl Keygate {
             .await?;
         if liveness != Liveness::Live {
             return Err(TokenRejection::Revoked(liveness));
+        }
+        if let (Some(verified), Some(lease)) = (verified, lease) {
+            verified.keep_live(lease);
         }
         Ok(p)
     }

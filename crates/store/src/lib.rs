@@ -189,6 +189,16 @@ pub enum Liveness {
     UserInactive,
 }
 
+/// How long whoever asked may keep a `Live` answer without asking again: while the store's credentials
+/// epoch ([`Store::credentials_epoch`]) still reads `epoch` and the time is before `until` (Unix seconds).
+/// The epoch moves before and after every write that could change the answer, and `epoch` was read
+/// before the answer was, so a kept answer never outlives a revocation that has been acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveLease {
+    pub epoch: u64,
+    pub until: i64,
+}
+
 /// An audit event before the store numbers it.
 #[derive(Debug, Clone)]
 pub struct NewAuditEvent {
@@ -451,7 +461,15 @@ pub trait Store: Send + Sync + 'static {
     // --- access-token revocation ------------------------------------------------------------------
     /// Remembers a revoked JWT id until the token would have expired anyway.
     async fn revoke_access_token(&self, jti: &str, expires_at: i64, now: i64) -> Result<()>;
-    async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness>;
+    async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness> {
+        Ok(self.leased_liveness(q).await?.0)
+    }
+    /// [`Store::liveness`], and for a `Live` answer the lease under which it may be kept; `None` when it
+    /// must be asked again on every request (PostgreSQL, whose other nodes share no epoch; a portal
+    /// session, which its idle timeout ends without any write).
+    async fn leased_liveness(&self, q: &LivenessQuery<'_>) -> Result<(Liveness, Option<LiveLease>)>;
+    /// The epoch a [`LiveLease`] is checked against; `None` when no answer may be kept.
+    fn credentials_epoch(&self) -> Option<u64>;
 
     /// Deletes what can never be used again: expired codes and refresh tokens, revocation entries past
     /// the token's expiry, retired signing keys past `publish_until`, key sessions past their end, and

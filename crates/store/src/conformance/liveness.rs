@@ -2,7 +2,8 @@
 
 use keygate_core::ids::{opaque_id, ApiKeyId, DomainKeyId};
 use keygate_core::model::{
-    AccountStatus, AppStatus, AuthorizationCode, DomainKey, KeySession, KeyState, KeyStatus, UserStatus,
+    AccountStatus, AppStatus, AuthorizationCode, DomainKey, Grant, KeySession, KeyState, KeyStatus,
+    UserStatus,
 };
 
 use super::fixtures::{self, now, World};
@@ -37,12 +38,17 @@ fn domain_key<'a>(domain_key_id: &'a str, key_id: &'a str, session_id: &'a str) 
     }
 }
 
-pub async fn liveness(store: &dyn Store) {
-    let t = now();
+/// A world whose user granted its app access, and the id of a token through that grant.
+async fn granted(store: &dyn Store, t: i64) -> (World, Grant, String) {
     let w = fixtures::world(store).await;
     let g = fixtures::grant(&w, t);
     store.create_grant(&g, None).await.unwrap();
-    let jti = opaque_id("jti_");
+    (w, g, opaque_id("jti_"))
+}
+
+pub async fn liveness(store: &dyn Store) {
+    let t = now();
+    let (w, g, jti) = granted(store, t).await;
     let live = query(&w, &jti, Some(&g.id));
     assert_eq!(store.liveness(&live).await.unwrap(), Liveness::Live);
     let client_id = w.app.client_id.as_str();
@@ -179,6 +185,59 @@ pub async fn liveness(store: &dyn Store) {
     store.revoke_grant(&g.id, "test", t).await.unwrap();
     assert_eq!(store.liveness(&live).await.unwrap(), Liveness::GrantRevoked);
     assert_eq!(store.liveness(&as_app).await.unwrap(), Liveness::AppInactive);
+}
+
+/// Leases on `Live` answers: given only where the store has a credentials epoch, never longer than two
+/// seconds or the key session, and broken by any write that could change an answer.
+pub async fn liveness_leases(store: &dyn Store) {
+    let t = now();
+    let (w, g, jti) = granted(store, t).await;
+    let live = query(&w, &jti, Some(&g.id));
+    let Some(before) = store.credentials_epoch() else {
+        // Nodes share nothing but the database: every answer is asked for again.
+        assert_eq!(
+            store.leased_liveness(&live).await.unwrap(),
+            (Liveness::Live, None)
+        );
+        return;
+    };
+    let (liveness, lease) = store.leased_liveness(&live).await.unwrap();
+    assert_eq!(liveness, Liveness::Live);
+    let lease = lease.expect("a live answer is leased where there is an epoch");
+    assert!(lease.epoch >= before, "the epoch is read before the answer");
+    assert!(lease.until > live.now && lease.until <= now() + 2, "{lease:?}");
+    // Asked again, the lease ends no later: from this store's memory, it is no longer than what is left.
+    let (_, again) = store.leased_liveness(&live).await.unwrap();
+    assert!(again.is_some_and(|a| a.until <= now() + 2), "{again:?}");
+
+    // A key session ending within the two seconds ends the lease with it.
+    let key = fixtures::api_key(&w.account.name, Some(&w.user.id), t);
+    store.create_api_key(&key).await.unwrap();
+    let session = fixtures::key_session(&key, t, t + 1);
+    store.create_key_session(&session).await.unwrap();
+    let by_key = LivenessQuery {
+        credential: api_key(key.id.as_str(), &session.id),
+        now: t,
+        ..live.clone()
+    };
+    let (liveness, lease) = store.leased_liveness(&by_key).await.unwrap();
+    assert_eq!(liveness, Liveness::Live);
+    assert_eq!(lease.map(|l| l.until), Some(t + 1));
+
+    // A revocation moves the epoch: the lease no longer holds, and what is not live is never leased.
+    let (_, lease) = store.leased_liveness(&live).await.unwrap();
+    let lease = lease.unwrap();
+    assert_eq!(
+        store.credentials_epoch(),
+        Some(lease.epoch),
+        "nothing written since"
+    );
+    store.revoke_access_token(&jti, t + 600, t).await.unwrap();
+    assert_ne!(store.credentials_epoch(), Some(lease.epoch));
+    assert_eq!(
+        store.leased_liveness(&live).await.unwrap(),
+        (Liveness::TokenRevoked, None)
+    );
 }
 
 /// Tokens issued through an API key: the key, its session (and the session's end), the account, the user.

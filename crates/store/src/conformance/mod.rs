@@ -49,7 +49,7 @@ pub use hook_deliveries::hook_deliveries;
 pub use hooks::hooks;
 pub use keys::signing_keys;
 pub use legacy_keys::legacy_keys;
-pub use liveness::{domain_key_liveness, key_liveness, liveness, purge};
+pub use liveness::{domain_key_liveness, key_liveness, liveness, liveness_leases, purge};
 pub use lockouts::auth_failures;
 pub use portal_sessions::portal_sessions;
 pub use tokens::{authorization_codes, concurrent_rotations, grants_and_refresh_tokens, refresh_contexts};
@@ -87,6 +87,7 @@ pub async fn run_all(store: &dyn Store) {
     hook_batches(store).await;
     hook_deliveries(store).await;
     liveness(store).await;
+    liveness_leases(store).await;
     key_liveness(store).await;
     domain_key_liveness(store).await;
     races(store, store).await;

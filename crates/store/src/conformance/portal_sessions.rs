@@ -128,8 +128,8 @@ pub async fn portal_sessions(store: &dyn Store) {
         let s = s.clone();
         async move {
             let jti = keygate_core::ids::opaque_id("at_");
-            store
-                .liveness(&LivenessQuery {
+            let (liveness, lease) = store
+                .leased_liveness(&LivenessQuery {
                     jti: &jti,
                     credential: CredentialRef::PortalSession {
                         session_id: &s.id,
@@ -140,7 +140,10 @@ pub async fn portal_sessions(store: &dyn Store) {
                     now: at,
                 })
                 .await
-                .unwrap()
+                .unwrap();
+            // Its idle timeout ends a session without any write: nothing may keep the answer.
+            assert_eq!(lease, None);
+            liveness
         }
     };
     assert_eq!(check(&live, user.id.to_string(), t).await, Liveness::Live);

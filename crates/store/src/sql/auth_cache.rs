@@ -22,7 +22,7 @@ use super::liveness::LiveKey;
 use crate::{AuthStreak, Result};
 
 /// How long any cached answer is used at most, epoch or not.
-const MAX_AGE: Duration = Duration::from_secs(2);
+pub(super) const MAX_AGE: Duration = Duration::from_secs(2);
 /// Records per kind; an entry is a few hundred bytes.
 const ENTRIES: usize = 10_000;
 
@@ -110,9 +110,21 @@ impl AuthCache {
         K: Eq + Hash,
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        map.get(key)
-            .filter(|hit| hit.epoch == epoch && hit.at.elapsed() < MAX_AGE)
-            .map(|hit| hit.value)
+        Self::fresh_for(map, key, epoch).map(|(value, _)| value)
+    }
+
+    /// As [`Self::fresh`], with how much longer the answer may be used.
+    pub(super) fn fresh_for<T, K, Q>(map: &Answers<T, K>, key: &Q, epoch: u64) -> Option<(T, Duration)>
+    where
+        T: Clone,
+        K: Eq + Hash,
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hit = map.get(key).filter(|hit| hit.epoch == epoch)?;
+        let left = MAX_AGE
+            .checked_sub(hit.at.elapsed())
+            .filter(|left| !left.is_zero())?;
+        Some((hit.value, left))
     }
 
     pub(super) fn keep<T: Clone, K: Eq + Hash>(map: &Answers<T, K>, key: impl Into<K>, epoch: u64, value: T) {

@@ -1,12 +1,13 @@
 //! Access-token revocation and the per-request liveness check.
 
 use std::hash::{Hash, Hasher};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use quick_cache::Equivalent;
 
-use super::auth_cache::AuthCache;
+use super::auth_cache::{AuthCache, MAX_AGE};
 use super::SqlStore;
-use crate::{CredentialRef, Liveness, LivenessQuery, Result};
+use crate::{CredentialRef, LiveLease, Liveness, LivenessQuery, Result};
 
 /// Counts of matching live rows (0 or 1 each): one round trip answers every question. `live_link` is the
 /// grant or key session the token belongs to, `live_credential` the app or API key it was issued through.
@@ -38,18 +39,54 @@ pub(super) async fn revoke_access_token(db: &SqlStore, jti: &str, expires_at: i6
 }
 
 pub(super) async fn liveness(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<Liveness> {
+    Ok(answer(db, q, Duration::ZERO).await?.0)
+}
+
+/// A lease is only worth giving for a while: an answer with less than this left in memory is read
+/// again, or every request in its last second would come back for a lease that has already ended.
+const LEASE_AT_LEAST: Duration = Duration::from_secs(1);
+
+pub(super) async fn leased_liveness(
+    db: &SqlStore,
+    q: &LivenessQuery<'_>,
+) -> Result<(Liveness, Option<LiveLease>)> {
+    answer(db, q, LEASE_AT_LEAST).await
+}
+
+/// The answer, from memory when one read in the current epoch has at least `wanted` left.
+async fn answer(
+    db: &SqlStore,
+    q: &LivenessQuery<'_>,
+    wanted: Duration,
+) -> Result<(Liveness, Option<LiveLease>)> {
     // The epoch first: without one (PostgreSQL) the key is never looked at.
     let Some((epoch, key)) = db.auth.epoch().and_then(|epoch| Some((epoch, LiveParts::of(q)?))) else {
-        return Ok(uncached(db, q).await?.0);
+        return Ok((uncached(db, q).await?.0, None));
     };
-    if AuthCache::fresh(&db.auth.live, &key, epoch).is_some_and(|until| q.now < until) {
-        return Ok(Liveness::Live);
+    if let Some((until, left)) = AuthCache::fresh_for(&db.auth.live, &key, epoch) {
+        if q.now < until && left >= wanted {
+            return Ok((Liveness::Live, Some(lease(epoch, until, left))));
+        }
     }
     let (liveness, until) = uncached(db, q).await?;
-    if liveness == Liveness::Live {
-        AuthCache::keep(&db.auth.live, &key, epoch, until);
+    if liveness != Liveness::Live {
+        return Ok((liveness, None));
     }
-    Ok(liveness)
+    AuthCache::keep(&db.auth.live, &key, epoch, until);
+    Ok((liveness, Some(lease(epoch, until, MAX_AGE))))
+}
+
+/// A lease that ends, in whole Unix seconds rounded down, no later than the answer does in this store's
+/// memory (`left` from now), so that whoever keeps it never trusts it longer than the store would.
+fn lease(epoch: u64, until: i64, left: Duration) -> LiveLease {
+    let end = SystemTime::now()
+        .checked_add(left)
+        .and_then(|end| end.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |end| i64::try_from(end.as_secs()).unwrap_or(i64::MAX));
+    LiveLease {
+        epoch,
+        until: until.min(end),
+    }
 }
 
 /// A cached liveness answer's key: everything the answer depends on but the time, the ids joined with

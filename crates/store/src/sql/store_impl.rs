@@ -18,8 +18,8 @@ use super::{
 use crate::{
     AccountPatch, AppPatch, AttemptOutcome, AuditQuery, AuthStreak, CodeRedemption, ContactChange,
     ContactPage, ContactQuery, ContactWrite, Delivery, DeliveryAttempt, EmailStatusChange, Event, Hook,
-    HookPatch, HookStats, Liveness, LivenessQuery, NewAccount, NewApp, NewAuditEvent, NewUser, PendingBatch,
-    PortalSession, PurgeReport, RefreshContext, Result, Rotation, Store, UserPatch,
+    HookPatch, HookStats, LiveLease, Liveness, LivenessQuery, NewAccount, NewApp, NewAuditEvent, NewUser,
+    PendingBatch, PortalSession, PurgeReport, RefreshContext, Result, Rotation, Store, UserPatch,
 };
 
 #[async_trait]
@@ -367,6 +367,14 @@ impl Store for SqlStore {
 
     async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness> {
         liveness::liveness(self, q).await
+    }
+
+    async fn leased_liveness(&self, q: &LivenessQuery<'_>) -> Result<(Liveness, Option<LiveLease>)> {
+        liveness::leased_liveness(self, q).await
+    }
+
+    fn credentials_epoch(&self) -> Option<u64> {
+        self.auth.epoch()
     }
 
     async fn purge_expired(&self, now: i64) -> Result<PurgeReport> {
