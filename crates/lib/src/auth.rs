@@ -219,7 +219,10 @@ impl Keygate {
         origin: Option<&str>,
         own_origin: &str,
     ) -> Result<AuthToken, AuthError> {
-        let principal = match self.validate_for_request(token, origin, own_origin).await {
+        let principal = match self
+            .validate_for_request(token.as_bytes(), origin, own_origin)
+            .await
+        {
             Ok(p) => p,
             Err(TokenRejection::Expired) => return Err(AuthError::TokenExpired),
             Err(TokenRejection::Revoked(Liveness::SessionEnded)) => return Err(AuthError::SessionExpired),

@@ -19,8 +19,9 @@ use crate::tokens::{Principal, TokenRejection};
 
 /// Keyed by the token itself, so a hit is an exact match of the whole token, whatever the hash: it only
 /// picks the bucket, and only tokens whose signature verified are ever stored. (Hashing the token with
-/// SHA-256 instead cost more than the rest of the cache look-up.)
-type Tokens = Cache<Box<str>, Arc<Verified>, UnitWeighter, foldhash::fast::RandomState>;
+/// SHA-256 instead cost more than the rest of the cache look-up.) By its bytes, as the request brought
+/// them: a hit needs no UTF-8 check of the 600-byte token, only a verification does.
+type Tokens = Cache<Box<[u8]>, Arc<Verified>, UnitWeighter, foldhash::fast::RandomState>;
 
 pub(crate) struct VerifiedTokens {
     cache: Option<Tokens>,
@@ -90,7 +91,7 @@ impl VerifiedTokens {
     /// full verification would (with `leeway`).
     pub(crate) fn get(
         &self,
-        token: &str,
+        token: &[u8],
         key_known: impl Fn(&str) -> bool,
         now: i64,
         leeway: i64,
@@ -115,7 +116,7 @@ impl VerifiedTokens {
     /// remembered (no cache, or a caller without claims).
     pub(crate) fn insert(
         &self,
-        token: &str,
+        token: &[u8],
         kid: String,
         principal: &Arc<Principal>,
     ) -> Option<Arc<Verified>> {
@@ -169,11 +170,11 @@ mod tests {
     #[test]
     fn remembers_a_verified_token_until_it_expires() {
         let cache = VerifiedTokens::new(10);
-        assert!(cache.get("a.b.c", known, T, 30).is_none(), "never verified");
-        cache.insert("a.b.c", "k1".into(), &principal(T, T + 100));
+        assert!(cache.get(b"a.b.c", known, T, 30).is_none(), "never verified");
+        cache.insert(b"a.b.c", "k1".into(), &principal(T, T + 100));
         assert_eq!(
             cache
-                .get("a.b.c", known, T + 50, 30)
+                .get(b"a.b.c", known, T + 50, 30)
                 .unwrap()
                 .unwrap()
                 .principal
@@ -184,19 +185,19 @@ mod tests {
             "at_1"
         );
         assert!(
-            cache.get("a.b.d", known, T, 30).is_none(),
+            cache.get(b"a.b.d", known, T, 30).is_none(),
             "only that exact token"
         );
         assert!(
-            cache.get("a.b.c", known, T + 130, 30).unwrap().is_ok(),
+            cache.get(b"a.b.c", known, T + 130, 30).unwrap().is_ok(),
             "within the leeway"
         );
         assert!(matches!(
-            cache.get("a.b.c", known, T + 131, 30),
+            cache.get(b"a.b.c", known, T + 131, 30),
             Some(Err(TokenRejection::Expired))
         ));
         assert!(
-            cache.get("a.b.c", known, T, 30).is_none(),
+            cache.get(b"a.b.c", known, T, 30).is_none(),
             "an expired token is forgotten"
         );
     }
@@ -204,14 +205,14 @@ mod tests {
     #[test]
     fn checks_not_before_and_the_signing_key() {
         let cache = VerifiedTokens::new(10);
-        cache.insert("early", "k1".into(), &principal(T + 100, T + 200));
+        cache.insert(b"early", "k1".into(), &principal(T + 100, T + 200));
         assert!(matches!(
-            cache.get("early", known, T, 30),
+            cache.get(b"early", known, T, 30),
             Some(Err(TokenRejection::NotYetValid))
         ));
-        cache.insert("gone", "k0".into(), &principal(T, T + 100));
+        cache.insert(b"gone", "k0".into(), &principal(T, T + 100));
         assert!(
-            cache.get("gone", known, T, 30).is_none(),
+            cache.get(b"gone", known, T, 30).is_none(),
             "its key left the keyring: verify again"
         );
     }
@@ -220,14 +221,14 @@ mod tests {
     fn keeps_a_live_answer_while_its_epoch_holds_and_until_its_end() {
         let cache = VerifiedTokens::new(10);
         let verified = cache
-            .insert("a.b.c", "k1".into(), &principal(T, T + 100))
+            .insert(b"a.b.c", "k1".into(), &principal(T, T + 100))
             .unwrap();
         assert!(!verified.still_live(0, T), "no lease yet");
         verified.keep_live(LiveLease {
             epoch: 7,
             until: T + 2,
         });
-        let hit = cache.get("a.b.c", known, T + 1, 30).unwrap().unwrap();
+        let hit = cache.get(b"a.b.c", known, T + 1, 30).unwrap().unwrap();
         assert!(hit.still_live(7, T), "the same entry, shared");
         assert!(hit.still_live(7, T + 1));
         assert!(!hit.still_live(7, T + 2), "the lease ended");
@@ -250,8 +251,8 @@ mod tests {
     fn zero_entries_turns_it_off() {
         let cache = VerifiedTokens::new(0);
         assert!(cache
-            .insert("a.b.c", "k1".into(), &principal(T, T + 100))
+            .insert(b"a.b.c", "k1".into(), &principal(T, T + 100))
             .is_none());
-        assert!(cache.get("a.b.c", known, T, 30).is_none());
+        assert!(cache.get(b"a.b.c", known, T, 30).is_none());
     }
 }

@@ -205,7 +205,7 @@ impl Keygate {
         token: &str,
     ) -> Result<Arc<AccessTokenClaims>, TokenRejection> {
         let t = now();
-        if let Some(known) = self.verified_before(token, t) {
+        if let Some(known) = self.verified_before(token.as_bytes(), t) {
             return known.and_then(|v| v.principal.claims.clone().ok_or(TokenRejection::BadClaims));
         }
         self.verify_signature(token).await.map(|(_, claims)| claims)
@@ -213,7 +213,7 @@ impl Keygate {
 
     /// The caller of a token whose signature was verified before, if the cache of verified tokens
     /// still holds it and its key is still in the keyring.
-    fn verified_before(&self, token: &str, t: i64) -> Option<Result<Arc<Verified>, TokenRejection>> {
+    fn verified_before(&self, token: &[u8], t: i64) -> Option<Result<Arc<Verified>, TokenRejection>> {
         let keys = self.keyring().current();
         self.verified_tokens().get(
             token,
@@ -277,6 +277,12 @@ impl Keygate {
     /// the grant, app, account and user, so a revocation or suspension takes effect on the next request.
     /// The caller is shared with the cache of verified tokens: a hot token's caller is never copied.
     pub async fn validate_access_token(&self, token: &str) -> Result<Arc<Principal>, TokenRejection> {
+        self.validate_token_bytes(token.as_bytes()).await
+    }
+
+    /// [`Keygate::validate_access_token`] of a token as a request brought it: checked as UTF-8 only when
+    /// its signature has to be verified.
+    async fn validate_token_bytes(&self, token: &[u8]) -> Result<Arc<Principal>, TokenRejection> {
         let t = now();
         let (p, verified) = match self.verified_before(token, t) {
             Some(known) => {
@@ -284,7 +290,8 @@ impl Keygate {
                 (verified.principal.clone(), Some(verified))
             }
             None => {
-                let (kid, claims) = self.verify_signature(token).await?;
+                let text = std::str::from_utf8(token).map_err(|_| TokenRejection::Malformed)?;
+                let (kid, claims) = self.verify_signature(text).await?;
                 let p = Arc::new(Principal::from_claims(claims)?);
                 let verified = self.verified_tokens().insert(token, kid, &p);
                 (p, verified)
@@ -345,11 +352,11 @@ impl Keygate {
     /// secret belongs on a server.
     pub async fn validate_for_request(
         &self,
-        token: &str,
+        token: &[u8],
         origin: Option<&str>,
         own_origin: &str,
     ) -> Result<Arc<Principal>, TokenRejection> {
-        let p = self.validate_access_token(token).await?;
+        let p = self.validate_token_bytes(token).await?;
         if let Some(bound) = p.claims.as_ref().and_then(|c| c.origin.as_ref()) {
             return if origin == Some(bound.as_str()) {
                 Ok(p)

@@ -609,6 +609,26 @@ store_test!(garbage_bearer_tokens_are_401, |srv| async move {
     for token in tokens {
         assert_invalid_token(&srv, token, token).await;
     }
+
+    // Bytes that are not UTF-8, after a token that is hot in the cache of verified tokens: the cache is
+    // keyed by bytes, so they miss it and the check refuses them as malformed.
+    let (_, app) = srv.owned_app().await;
+    let hot = srv.client_token(&app, None).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(srv.me(&hot).await.0, StatusCode::OK);
+    let mut raw = format!("Bearer {hot}").into_bytes();
+    raw.extend_from_slice(b"\xff\xfe");
+    let value = reqwest::header::HeaderValue::from_bytes(&raw).unwrap();
+    let r = send(srv.http.get(srv.at("/v1/me")).header("authorization", value)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert!(
+        r.header("www-authenticate").contains("error=\"invalid_token\""),
+        "{:?}",
+        r.headers
+    );
+    r.problem(StatusCode::UNAUTHORIZED, "unauthorized");
 });
 
 store_test!(forged_jwts_are_401, |srv| async move {

@@ -84,7 +84,7 @@ impl Session<'_> {
                 caller::from_legacy_key(self.s, k, self.addr).await?
             }
             (None, Some(Value::String(token))) => {
-                caller::from_token(self.s, token.trim(), self.headers).await?
+                caller::from_token(self.s, token.trim().as_bytes(), self.headers).await?
             }
             (None, _) => {
                 return Err(Fault::invalid_key(
@@ -130,7 +130,7 @@ pub(crate) async fn endpoint(
         Some(r) => Some(r.map_err(Fault::from)),
         None => match query_token(&uri) {
             Some(token) => Some(
-                caller::from_token(&s, &token, &headers)
+                caller::from_token(&s, token.as_bytes(), &headers)
                     .await
                     .map_err(Fault::from),
             ),
