@@ -627,19 +627,27 @@ store_test!(
             &[],
         )
         .await;
-        // Failing since the first attempt; by the third, more than a second of failure: inactive.
-        rx.wait_for(3).await;
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        let (_, _, h) = call(
-            &srv,
-            Method::GET,
-            &format!("/v1/hooks/{}", hook["key"].as_str().unwrap()),
-            &t,
-            None,
-            &[],
-        )
-        .await;
+        // Failing since the first attempt, it turns inactive at the first retry that finds it failing
+        // for more than a second (the second or the third attempt: times are whole seconds, and how
+        // late the dispatcher's tick runs decides which).
+        let path = format!("/v1/hooks/{}", hook["key"].as_str().unwrap());
+        let mut h = Value::Null;
+        for _ in 0..100 {
+            h = call(&srv, Method::GET, &path, &t, None, &[]).await.2;
+            if h["status"] == "Inactive" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         assert_eq!(h["status"], "Inactive", "{h}");
+        let tried = rx.deliveries().len();
+        assert!(
+            (2..=3).contains(&tried),
+            "{tried} attempts before it turned inactive"
+        );
+        // Its retries left are not sent: the schedule had one due within the next second.
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        assert_eq!(rx.deliveries().len(), tried, "an inactive hook gets nothing");
     }
 );
 
