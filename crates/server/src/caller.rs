@@ -26,7 +26,7 @@ pub struct Caller(pub Arc<Principal>);
 
 /// The token of an `Authorization: Bearer` header (RFC 6750 §2.1), if there is one.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    std::str::from_utf8(bearer_bytes(headers)?).ok()
+    authorization(headers, "bearer")
 }
 
 /// [`bearer_token`] as the request brought it: the cache of verified tokens is keyed by bytes, so a hot

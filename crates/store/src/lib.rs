@@ -461,12 +461,13 @@ pub trait Store: Send + Sync + 'static {
     // --- access-token revocation ------------------------------------------------------------------
     /// Remembers a revoked JWT id until the token would have expired anyway.
     async fn revoke_access_token(&self, jti: &str, expires_at: i64, now: i64) -> Result<()>;
+    /// [`Store::leased_liveness`] without its lease.
     async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness> {
         Ok(self.leased_liveness(q).await?.0)
     }
-    /// [`Store::liveness`], and for a `Live` answer the lease under which it may be kept; `None` when it
-    /// must be asked again on every request (PostgreSQL, whose other nodes share no epoch; a portal
-    /// session, which its idle timeout ends without any write).
+    /// Whether a token is still good (`Live`, or why not), and for a `Live` answer the lease under which
+    /// it may be kept; `None` when it must be asked again on every request (PostgreSQL, whose other
+    /// nodes share no epoch; a portal session, which its idle timeout ends without any write).
     async fn leased_liveness(&self, q: &LivenessQuery<'_>) -> Result<(Liveness, Option<LiveLease>)>;
     /// The epoch a [`LiveLease`] is checked against; `None` when no answer may be kept.
     fn credentials_epoch(&self) -> Option<u64>;

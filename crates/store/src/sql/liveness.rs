@@ -38,33 +38,21 @@ pub(super) async fn revoke_access_token(db: &SqlStore, jti: &str, expires_at: i6
     Ok(())
 }
 
-pub(super) async fn liveness(db: &SqlStore, q: &LivenessQuery<'_>) -> Result<Liveness> {
-    Ok(answer(db, q, Duration::ZERO).await?.0)
-}
-
 /// A lease is only worth giving for a while: an answer with less than this left in memory is read
 /// again, or every request in its last second would come back for a lease that has already ended.
 const LEASE_AT_LEAST: Duration = Duration::from_secs(1);
 
+/// The answer, from memory when one read in the current epoch has at least [`LEASE_AT_LEAST`] left.
 pub(super) async fn leased_liveness(
     db: &SqlStore,
     q: &LivenessQuery<'_>,
-) -> Result<(Liveness, Option<LiveLease>)> {
-    answer(db, q, LEASE_AT_LEAST).await
-}
-
-/// The answer, from memory when one read in the current epoch has at least `wanted` left.
-async fn answer(
-    db: &SqlStore,
-    q: &LivenessQuery<'_>,
-    wanted: Duration,
 ) -> Result<(Liveness, Option<LiveLease>)> {
     // The epoch first: without one (PostgreSQL) the key is never looked at.
     let Some((epoch, key)) = db.auth.epoch().and_then(|epoch| Some((epoch, LiveParts::of(q)?))) else {
         return Ok((uncached(db, q).await?.0, None));
     };
     if let Some((until, left)) = AuthCache::fresh_for(&db.auth.live, &key, epoch) {
-        if q.now < until && left >= wanted {
+        if q.now < until && left >= LEASE_AT_LEAST {
             return Ok((Liveness::Live, Some(lease(epoch, until, left))));
         }
     }

@@ -365,10 +365,6 @@ impl Store for SqlStore {
             .await
     }
 
-    async fn liveness(&self, q: &LivenessQuery<'_>) -> Result<Liveness> {
-        liveness::liveness(self, q).await
-    }
-
     async fn leased_liveness(&self, q: &LivenessQuery<'_>) -> Result<(Liveness, Option<LiveLease>)> {
         liveness::leased_liveness(self, q).await
     }
