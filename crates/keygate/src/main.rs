@@ -77,7 +77,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Migrate => {
             let config = config::finish(config::load(&cli.config, &[])?)?;
             serve::init_logging(&config, false)?;
-            keygate_server::bootstrap::open_store(&config)
+            keygate_server::bootstrap::open_store(&config, keygate_server::bootstrap::Role::Tool)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("migrations applied to {}", redact_url(&config.database_url));
@@ -108,7 +108,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 None => {
                     let config = config::finish(config::load(&cli.config, &[])?)?;
                     serve::init_logging(&config, true)?;
-                    let state = keygate_server::build_state(config, false)
+                    let state = keygate_server::build_tool_state(config)
                         .await
                         .map_err(|e| e.to_string())?;
                     transport::Transport::Local(keygate_server::router(state))

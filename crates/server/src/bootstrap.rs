@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use keygate_core::crypto::MasterKey;
 use keygate_lib::Keygate;
-use keygate_store::{connect, SqlStore, Store};
+use keygate_store::{connect, connect_node, SqlStore, Store};
 
 use crate::config::Config;
 
@@ -71,23 +71,34 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Who opens the store: a server joins the other nodes of a shared PostgreSQL database (see
+/// `keygate_store::connect_node`); a command that runs and exits does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Server,
+    Tool,
+}
+
 /// Connects to the configured database (creating the data directory for SQLite) and migrates it.
-pub async fn open_store(config: &Config) -> Result<SqlStore, StartError> {
+pub async fn open_store(config: &Config, role: Role) -> Result<SqlStore, StartError> {
     if config.uses_sqlite() {
         ensure_data_dir(&config.data_dir)?;
     }
-    let store = connect(&config.database_url).await?;
+    let store = match role {
+        Role::Server => connect_node(&config.database_url).await?,
+        Role::Tool => connect(&config.database_url).await?,
+    };
     store.migrate().await?;
     Ok(store)
 }
 
 /// Everything needed to serve or administer: a migrated store and the service over it.
-pub async fn open(config: &Config) -> Result<Keygate, StartError> {
+pub async fn open(config: &Config, role: Role) -> Result<Keygate, StartError> {
     let problems = config.problems();
     if !problems.is_empty() {
         return Err(StartError::Config(problems.join("; ")));
     }
     let master = load_master_key(config)?;
-    let store: Arc<dyn Store> = Arc::new(open_store(config).await?);
+    let store: Arc<dyn Store> = Arc::new(open_store(config, role).await?);
     Ok(Keygate::open(store, &master, config.settings()).await?)
 }

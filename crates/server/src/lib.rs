@@ -177,13 +177,27 @@ pub async fn serve(
     legacy_uses.abort();
     // What the last requests counted is written before the process ends.
     keygate.flush_legacy_key_uses().await;
+    keygate.store().leave().await;
     result
 }
 
-/// The state for a configuration: opens the store and the service.
+/// The state for a configuration: opens the store and the service, for a server.
 pub async fn build_state(config: Config, demo: bool) -> Result<AppState, bootstrap::StartError> {
+    build_state_for(config, demo, bootstrap::Role::Server).await
+}
+
+/// As [`build_state`], for a command that serves its own requests in-process and exits (the admin CLI).
+pub async fn build_tool_state(config: Config) -> Result<AppState, bootstrap::StartError> {
+    build_state_for(config, false, bootstrap::Role::Tool).await
+}
+
+async fn build_state_for(
+    config: Config,
+    demo: bool,
+    role: bootstrap::Role,
+) -> Result<AppState, bootstrap::StartError> {
     let config = config.resolved();
-    let keygate = bootstrap::open(&config).await?;
+    let keygate = bootstrap::open(&config, role).await?;
     let own_origin = config.own_origin().into();
     let rate_limits = Arc::new(rate_limit::RateLimits::new(&config.rate_limits));
     rate_limits.refresh(keygate.store().as_ref()).await?;

@@ -21,7 +21,7 @@ mod hooks;
 mod sql;
 pub use contacts::*;
 pub use hooks::*;
-pub use sql::{connect, Backend, SqlStore};
+pub use sql::{connect, connect_node, Backend, SqlStore};
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -278,6 +278,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// True when there are no accounts and no apps yet (a brand-new installation).
     async fn is_empty(&self) -> Result<bool>;
+
+    /// Called once when the process stops serving: a node sharing PostgreSQL with others leaves them,
+    /// so their writes stop waiting for it at once (see `keygate_store::connect_node`).
+    async fn leave(&self) {}
 
     // --- accounts ---------------------------------------------------------------------------------
     /// `Conflict` if the name is taken.

@@ -149,6 +149,36 @@ impl TestServer {
         })
     }
 
+    /// A second server on the same database, master key and public URL, on a port of its own: another
+    /// node of one deployment, as behind a load balancer.
+    pub async fn another_node(&self) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().unwrap();
+        let mut config = self.config.clone();
+        config.listen = addr;
+        let state = keygate_server::build_state(config, false)
+            .await
+            .expect("start another keygate node");
+        let config = (*state.config).clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(keygate_server::serve(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            url: format!("http://{addr}"),
+            state,
+            config,
+            admin_token: self.admin_token.clone(),
+            http: self.http.clone(),
+            database: self.database.clone(),
+            data_dir: self.data_dir.clone(),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
     /// Stops accepting and waits for the server task to end (graceful shutdown).
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {

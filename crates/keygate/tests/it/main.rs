@@ -23,6 +23,7 @@ mod jwt;
 mod keys;
 mod legacy_and_basic;
 mod lockouts;
+mod nodes;
 mod openapi;
 mod portal_pages;
 mod rate_limits;

@@ -98,6 +98,22 @@ impl AuthCache {
         self.epoch.current(Counter::Credentials)
     }
 
+    /// The PostgreSQL epoch, for tests that look into it.
+    #[cfg(test)]
+    pub(super) fn cluster(&self) -> Option<&super::cluster_epoch::ClusterEpoch> {
+        match &self.epoch {
+            AuthEpoch::Cluster(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Leaves the other nodes sharing PostgreSQL, if this is one.
+    pub(super) async fn leave(&self) {
+        if let AuthEpoch::Cluster(cluster) = &self.epoch {
+            cluster.leave().await;
+        }
+    }
+
     /// As [`Self::epoch`], for lock-out streaks.
     pub(super) fn lockout_epoch(&self) -> Option<u64> {
         self.epoch.current(Counter::Lockouts)
@@ -173,20 +189,52 @@ impl AuthCache {
             .await
     }
 
-    async fn moving<T>(&self, counters: &[Counter], write: impl Future<Output = Result<T>>) -> Result<T> {
-        struct MoveOnDrop<'a>(&'a AuthEpoch, &'a [Counter]);
+    /// Moves `counters` before `write` and after it ends (also when it is dropped half-way: its commit may
+    /// still land), and on PostgreSQL announces it to the other nodes before it is acknowledged.
+    async fn moving<T>(
+        &self,
+        counters: &'static [Counter],
+        write: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        struct MoveOnDrop<'a> {
+            epoch: &'a AuthEpoch,
+            counters: &'static [Counter],
+            done: bool,
+        }
         impl Drop for MoveOnDrop<'_> {
             fn drop(&mut self) {
-                for &c in self.1 {
-                    self.0.bump(c);
+                if self.done {
+                    return;
+                }
+                for &c in self.counters {
+                    self.epoch.bump(c);
+                }
+                if let (AuthEpoch::Cluster(cluster), Ok(runtime)) =
+                    (self.epoch, tokio::runtime::Handle::try_current())
+                {
+                    let (cluster, counters) = (cluster.clone(), self.counters);
+                    runtime.spawn(async move { cluster.announce(counters).await });
                 }
             }
         }
         for &c in counters {
             self.epoch.bump(c);
         }
-        let _after = MoveOnDrop(&self.epoch, counters);
-        write.await
+        let mut after = MoveOnDrop {
+            epoch: &self.epoch,
+            counters,
+            done: false,
+        };
+        let result = write.await;
+        for &c in counters {
+            self.epoch.bump(c);
+        }
+        if let AuthEpoch::Cluster(cluster) = &self.epoch {
+            // Dropped during the announcement: the guard announces again, from a task of its own.
+            cluster.announce(counters).await;
+        }
+        after.done = true;
+        result
     }
 }
 

@@ -8,14 +8,17 @@
 //! `keygate serve` and, beside it, by `keygate admin` in local mode: for a file the counter lives in a
 //! small file next to the database, mapped into memory by each process (the way SQLite shares its own
 //! WAL index). An in-memory database has one process, one counter. On PostgreSQL, nodes on other machines
-//! share nothing but the database, and a notification would arrive after the writer has answered: there
-//! is no epoch, and nothing is cached.
+//! share nothing but the database: a server node keeps its own counters, which other nodes' writes move
+//! through the database before those writes are acknowledged ([`super::cluster_epoch`]); a process that
+//! is not a node (the admin CLI) caches nothing, and announces its writes to the nodes all the same.
 
 use std::fs::OpenOptions;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::MmapMut;
+
+use super::cluster_epoch::ClusterEpoch;
 
 /// Which of the epoch's counters.
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +27,7 @@ pub(super) enum Counter {
     Lockouts = 1,
 }
 
-const COUNTERS: usize = 2;
+pub(super) const COUNTERS: usize = 2;
 const FILE_LEN: u64 = 8 * COUNTERS as u64;
 
 #[derive(Debug)]
@@ -35,6 +38,8 @@ pub(super) enum AuthEpoch {
     Local([AtomicU64; COUNTERS]),
     /// Shared with every process that maps the same file.
     Shared(SharedCounter),
+    /// This node's, moved by other nodes' writes through PostgreSQL; usable only while its lease stands.
+    Cluster(std::sync::Arc<ClusterEpoch>),
 }
 
 impl AuthEpoch {
@@ -67,11 +72,17 @@ impl AuthEpoch {
             AuthEpoch::Off => None,
             AuthEpoch::Local(counters) => Some(&counters[which as usize]),
             AuthEpoch::Shared(c) => Some(c.get(which)),
+            AuthEpoch::Cluster(c) => Some(c.counter(which)),
         }
     }
 
     /// `None`: do not cache.
     pub(super) fn current(&self, which: Counter) -> Option<u64> {
+        if let AuthEpoch::Cluster(c) = self {
+            if !c.trusted() {
+                return None;
+            }
+        }
         self.counter(which).map(|n| n.load(Ordering::Acquire))
     }
 

@@ -10,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use super::auth_cache::AuthCache;
 use super::auth_epoch::AuthEpoch;
+use super::cluster_epoch::ClusterEpoch;
 use super::group_commit::Batches;
 use super::sqlite_inline::InlineReaders;
 use super::sqlite_readers::SqliteReaders;
@@ -26,11 +27,25 @@ const SQLITE_READERS: usize = 4;
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 /// A pooled PostgreSQL connection idle for longer than this is pinged before it is lent.
 pub(super) const POSTGRES_IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a pool for `sqlite://PATH` (or `sqlite:PATH`; the file is created if missing) or
-/// `postgres://…` / `postgresql://…`. Does not migrate: call [`crate::Store::migrate`].
+/// `postgres://…` / `postgresql://…`. Does not migrate: call [`crate::Store::migrate`]. On PostgreSQL
+/// this process caches no authentication reads (its writes still reach the nodes' caches before they are
+/// acknowledged): for a server, use [`connect_node`].
 pub async fn connect(url: &str) -> Result<SqlStore> {
+    open(url, false).await
+}
+
+/// As [`connect`], for a server. On PostgreSQL the store joins the other nodes of the database, so that it
+/// may answer hot authentication reads from memory (see `cluster_epoch`): it keeps one more connection,
+/// and its writes that change credentials wait until every other node has heard of them. Call
+/// [`crate::Store::leave`] when it stops serving.
+pub async fn connect_node(url: &str) -> Result<SqlStore> {
+    open(url, true).await
+}
+
+async fn open(url: &str, node: bool) -> Result<SqlStore> {
     if url.starts_with("sqlite:") {
         return connect_sqlite(url).await;
     }
@@ -52,15 +67,20 @@ pub async fn connect(url: &str) -> Result<SqlStore> {
                     Ok(true)
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        // Nodes share nothing but the database, so nothing is cached; each node batches its own writes.
+        let epoch = if node {
+            ClusterEpoch::join(pool.clone(), options)
+        } else {
+            ClusterEpoch::announcer(pool.clone())
+        };
+        // Each node batches its own writes.
         return Ok(SqlStore {
             batches: Batches::start(Pool::Postgres(pool.clone())),
             pool: Pool::Postgres(pool),
             sqlite_readers: None,
             sqlite_inline: None,
-            auth: AuthCache::new(AuthEpoch::Off),
+            auth: AuthCache::new(AuthEpoch::Cluster(epoch)),
         });
     }
     // Only the scheme: the rest of a URL may hold a password.

@@ -121,6 +121,7 @@ mod audit;
 mod auth_cache;
 mod auth_epoch;
 mod auth_failures;
+mod cluster_epoch;
 mod codes;
 mod connect;
 mod contact_query;
@@ -146,6 +147,8 @@ mod store_impl;
 mod users;
 
 #[cfg(test)]
+mod cluster_tests;
+#[cfg(test)]
 mod contact_tests;
 #[cfg(test)]
 mod hook_tests;
@@ -156,7 +159,7 @@ use std::future::Future;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
-pub use connect::connect;
+pub use connect::{connect, connect_node};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -197,6 +200,7 @@ enum Pool {
 impl SqlStore {
     /// Closes every pooled connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        self.auth.leave().await;
         on_pool!(&self.pool, |pool| pool.close().await);
         if let Some(readers) = &self.sqlite_inline {
             readers.close();

@@ -35,6 +35,10 @@ impl Store for SqlStore {
         self.run_migrations().await
     }
 
+    async fn leave(&self) {
+        self.auth.leave().await;
+    }
+
     async fn ping(&self) -> Result<()> {
         maintenance::ping(self).await
     }
