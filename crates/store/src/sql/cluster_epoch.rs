@@ -105,6 +105,7 @@ impl ClusterEpoch {
     }
 
     /// This node's id, as in `auth_nodes` and in its listening connection's `application_name`.
+    #[cfg(test)]
     pub(super) fn node(&self) -> &str {
         &self.node
     }
