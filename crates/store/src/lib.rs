@@ -470,8 +470,9 @@ pub trait Store: Send + Sync + 'static {
         Ok(self.leased_liveness(q).await?.0)
     }
     /// Whether a token is still good (`Live`, or why not), and for a `Live` answer the lease under which
-    /// it may be kept; `None` when it must be asked again on every request (PostgreSQL, whose other
-    /// nodes share no epoch; a portal session, which its idle timeout ends without any write).
+    /// it may be kept; `None` when it must be asked again on every request (a PostgreSQL store that is
+    /// not a node, or a node without a lease standing; a portal session, which its idle timeout ends
+    /// without any write).
     async fn leased_liveness(&self, q: &LivenessQuery<'_>) -> Result<(Liveness, Option<LiveLease>)>;
     /// The epoch a [`LiveLease`] is checked against; `None` when no answer may be kept.
     fn credentials_epoch(&self) -> Option<u64>;

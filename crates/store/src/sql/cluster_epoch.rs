@@ -283,6 +283,11 @@ impl Link {
         if !heard || !self.registered {
             return true;
         }
+        self.acknowledge(node).await
+    }
+
+    /// Records `seen` in the node's row: writers waiting for it stop waiting.
+    async fn acknowledge(&mut self, node: &ClusterEpoch) -> bool {
         sqlx::query("UPDATE auth_nodes SET seen = GREATEST(seen, $2) WHERE node = $1")
             .bind(&node.node)
             .bind(self.seen)
@@ -339,15 +344,8 @@ impl Link {
             return false;
         }
         let was_trusted = node.trusted();
-        if self.take(node, None) {
-            let acked = sqlx::query("UPDATE auth_nodes SET seen = GREATEST(seen, $2) WHERE node = $1")
-                .bind(&node.node)
-                .bind(self.seen)
-                .execute(&mut self.listener)
-                .await;
-            if acked.is_err() {
-                return false;
-            }
+        if self.take(node, None) && !self.acknowledge(node).await {
+            return false;
         }
         if !was_trusted {
             // Answers kept before trust lapsed may predate announcements nobody waited for us to hear.

@@ -47,7 +47,7 @@ pub(super) async fn leased_liveness(
     db: &SqlStore,
     q: &LivenessQuery<'_>,
 ) -> Result<(Liveness, Option<LiveLease>)> {
-    // The epoch first: without one (PostgreSQL) the key is never looked at.
+    // The epoch first: without one (nothing may be cached now) the key is never looked at.
     let Some((epoch, key)) = db.auth.epoch().and_then(|epoch| Some((epoch, LiveParts::of(q)?))) else {
         return Ok((uncached(db, q).await?.0, None));
     };
