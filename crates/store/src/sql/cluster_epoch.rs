@@ -250,6 +250,11 @@ async fn keep_lease(epoch: Weak<ClusterEpoch>, listener_pool: PgPool) {
             Err(_time_to_renew) => current.renew(&node).await,
         };
         if !kept {
+            // Quiet at start-up, when the first renewal may come before the migrations.
+            if node.trusted() {
+                tracing::warn!("lost the connection through which this node hears other nodes' \
+                    authentication changes: answering from the database until it is back");
+            }
             node.distrust();
             link = None;
         }
