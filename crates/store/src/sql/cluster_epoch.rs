@@ -252,8 +252,10 @@ async fn keep_lease(epoch: Weak<ClusterEpoch>, listener_pool: PgPool) {
         if !kept {
             // Quiet at start-up, when the first renewal may come before the migrations.
             if node.trusted() {
-                tracing::warn!("lost the connection through which this node hears other nodes' \
-                    authentication changes: answering from the database until it is back");
+                tracing::warn!(
+                    "lost the connection through which this node hears other nodes' \
+                    authentication changes: answering from the database until it is back"
+                );
             }
             node.distrust();
             link = None;
