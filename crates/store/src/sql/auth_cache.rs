@@ -206,9 +206,7 @@ impl AuthCache {
                 if self.done {
                     return;
                 }
-                for &c in self.counters {
-                    self.epoch.bump(c);
-                }
+                self.epoch.bump_each(self.counters);
                 if let (AuthEpoch::Cluster(cluster), Ok(runtime)) =
                     (self.epoch, tokio::runtime::Handle::try_current())
                 {
@@ -217,18 +215,14 @@ impl AuthCache {
                 }
             }
         }
-        for &c in counters {
-            self.epoch.bump(c);
-        }
+        self.epoch.bump_each(counters);
         let mut after = MoveOnDrop {
             epoch: &self.epoch,
             counters,
             done: false,
         };
         let result = write.await;
-        for &c in counters {
-            self.epoch.bump(c);
-        }
+        self.epoch.bump_each(counters);
         if let AuthEpoch::Cluster(cluster) = &self.epoch {
             // Dropped during the announcement: the guard announces again, from a task of its own.
             cluster.announce(counters).await;

@@ -91,6 +91,12 @@ impl AuthEpoch {
             n.fetch_add(1, Ordering::AcqRel);
         }
     }
+
+    pub(super) fn bump_each(&self, counters: &[Counter]) {
+        for &c in counters {
+            self.bump(c);
+        }
+    }
 }
 
 /// `u64`s in a file mapped shared into memory: an atomic add in one process is seen by a load in another.

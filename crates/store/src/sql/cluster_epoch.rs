@@ -206,11 +206,15 @@ impl ClusterEpoch {
     }
 }
 
+/// How an announcement names each counter it moves.
+const LETTERS: [(Counter, char); COUNTERS] = [(Counter::Credentials, 'c'), (Counter::Lockouts, 'l')];
+
 fn letter(counter: Counter) -> char {
-    match counter {
-        Counter::Credentials => 'c',
-        Counter::Lockouts => 'l',
-    }
+    LETTERS[counter as usize].1
+}
+
+fn named(letter: char) -> Option<Counter> {
+    LETTERS.iter().find(|&&(_, l)| l == letter).map(|&(c, _)| c)
 }
 
 /// An announcement: its number, the counters it moves, and the node that wrote.
@@ -311,12 +315,8 @@ impl Link {
             if let Some((n, letters, writer)) = parse(&notification) {
                 // The writer moved its own counters around its write.
                 if writer != node.node {
-                    for c in letters.chars() {
-                        match c {
-                            'c' => node.counter(Counter::Credentials).fetch_add(1, Ordering::AcqRel),
-                            'l' => node.counter(Counter::Lockouts).fetch_add(1, Ordering::AcqRel),
-                            _ => 0,
-                        };
+                    for counter in letters.chars().filter_map(named) {
+                        node.counter(counter).fetch_add(1, Ordering::AcqRel);
                     }
                 }
                 self.seen = self.seen.max(n);
@@ -386,5 +386,19 @@ impl Link {
         self.seen = self.seen.max(seen);
         self.registered = true;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_counter_has_a_letter_of_its_own() {
+        for (c, l) in LETTERS {
+            assert_eq!(letter(c), l);
+            assert_eq!(named(l).map(|c| c as usize), Some(c as usize));
+        }
+        assert!(named('x').is_none());
     }
 }
