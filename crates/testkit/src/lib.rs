@@ -85,6 +85,24 @@ impl Drop for TestServer {
     }
 }
 
+/// A listener on a free loopback port, and its address.
+async fn loopback() -> (TcpListener, std::net::SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+/// Serves `state` on `listener` until the returned sender is used or dropped (graceful shutdown).
+fn launch(listener: TcpListener, state: &AppState) -> (oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(keygate_server::serve(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    (stop, task)
+}
+
 impl TestServer {
     /// `None` (after saying why) when the PostgreSQL tests cannot run here.
     pub async fn start(kind: StoreKind, tweak: impl FnOnce(&mut Config)) -> Option<TestServer> {
@@ -100,10 +118,7 @@ impl TestServer {
                     .expect("create a PostgreSQL test database")
             }
         };
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = loopback().await;
         let data_dir = std::env::temp_dir().join(format!(
             "keygate-test-data-{}",
             random_string(b"abcdefghijklmnopqrstuvwxyz0123456789", 12)
@@ -128,10 +143,7 @@ impl TestServer {
             .await
             .unwrap()
             .secret;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(keygate_server::serve(listener, state.clone(), async {
-            let _ = stopped.await;
-        }));
+        let (stop, task) = launch(listener, &state);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -152,20 +164,14 @@ impl TestServer {
     /// A second server on the same database, master key and public URL, on a port of its own: another
     /// node of one deployment, as behind a load balancer.
     pub async fn another_node(&self) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = loopback().await;
         let mut config = self.config.clone();
         config.listen = addr;
         let state = keygate_server::build_state(config, false)
             .await
             .expect("start another keygate node");
         let config = (*state.config).clone();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(keygate_server::serve(listener, state.clone(), async {
-            let _ = stopped.await;
-        }));
+        let (stop, task) = launch(listener, &state);
         TestServer {
             url: format!("http://{addr}"),
             state,
